@@ -1,0 +1,27 @@
+/*
+ * cli.h — the command table shared by main.c and the files that implement each command
+ * (agent/cmd_*.c). A command gets argv with argv[0] = its own name and returns the process exit
+ * code. Exit code 2 always means a usage or configuration error.
+ */
+#ifndef LAGWATCH_AGENT_CLI_H
+#define LAGWATCH_AGENT_CLI_H
+
+#define CLI_EXIT_OK    0
+#define CLI_EXIT_FAIL  1
+#define CLI_EXIT_USAGE 2
+
+struct cli_command {
+    const char *name;    /* "aws", "scrape", ... */
+    const char *usage;   /* one line: arguments after the name */
+    const char *summary; /* one line for --help */
+    int (*run)(int argc, char **argv);
+};
+
+/* The table, ended by an entry with name NULL (defined in main.c). */
+extern const struct cli_command cli_commands[];
+
+/* Print "lagwatch: msg" and the usage line of cmd (or the general usage) to stderr; returns
+ * CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
