@@ -126,7 +126,8 @@ static void emit(enum log_level level, const char *msg, va_list *fields)
     gmtime_r(&ts.tv_sec, &tm);
     char when[64];
     snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(ts.tv_nsec / 1000000) % 1000);
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (long)(ts.tv_nsec / 1000000) % 1000);
 
     struct lw_buf b;
     lw_buf_init(&b, LOG_LINE_MAX);
@@ -169,13 +170,13 @@ static void vlog(enum log_level level, const char *fmt, va_list ap)
     emit(level, msg, NULL);
 }
 
-#define LOG_FN(name, level)                                                                        \
-    void name(const char *fmt, ...)                                                                \
-    {                                                                                              \
-        va_list ap;                                                                                \
-        va_start(ap, fmt);                                                                         \
-        vlog(level, fmt, ap);                                                                      \
-        va_end(ap);                                                                                \
+#define LOG_FN(name, level)         \
+    void name(const char *fmt, ...) \
+    {                               \
+        va_list ap;                 \
+        va_start(ap, fmt);          \
+        vlog(level, fmt, ap);       \
+        va_end(ap);                 \
     }
 LOG_FN(log_debug, LOG_LEVEL_DEBUG)
 LOG_FN(log_info, LOG_LEVEL_INFO)

@@ -3,7 +3,8 @@
  * maximum size at init, so input from outside can never grow memory without limit. The content
  * is always NUL-terminated. Appending past the maximum fails with -1 and leaves the buffer as it
  * was, and sets a sticky `failed` flag, so a caller may append many pieces and check
- * lw_buf_failed() once at the end instead of after each append. Header-only so every library (sigv4, rules, agent) can use it without a link dependency.
+ * lw_buf_failed() once at the end instead of after each append. Header-only so every library
+ * (sigv4, rules, agent) can use it without a link dependency.
  */
 #ifndef LAGWATCH_BUF_H
 #define LAGWATCH_BUF_H
@@ -16,11 +17,11 @@
 #include "lagwatch/error.h"
 
 struct lw_buf {
-    char *data;  /* NULL until the first append; NUL-terminated after */
-    size_t len;  /* bytes in use, not counting the NUL */
-    size_t cap;  /* bytes allocated */
-    size_t max;  /* the most len may ever be */
-    int failed;  /* set by any append that did not fit; cleared by init and reset */
+    char *data; /* NULL until the first append; NUL-terminated after */
+    size_t len; /* bytes in use, not counting the NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* the most len may ever be */
+    int failed; /* set by any append that did not fit; cleared by init and reset */
 };
 
 static inline void lw_buf_init(struct lw_buf *b, size_t max)
@@ -92,8 +93,7 @@ static inline int lw_buf_addc(struct lw_buf *b, char c)
     return lw_buf_add(b, &c, 1);
 }
 
-static inline int lw_buf_vaddf(struct lw_buf *b, const char *fmt, va_list ap)
-    LW_PRINTF(2, 0);
+static inline int lw_buf_vaddf(struct lw_buf *b, const char *fmt, va_list ap) LW_PRINTF(2, 0);
 static inline int lw_buf_vaddf(struct lw_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;
@@ -111,8 +111,7 @@ static inline int lw_buf_vaddf(struct lw_buf *b, const char *fmt, va_list ap)
     return 0;
 }
 
-static inline int lw_buf_addf(struct lw_buf *b, const char *fmt, ...)
-    LW_PRINTF(2, 3);
+static inline int lw_buf_addf(struct lw_buf *b, const char *fmt, ...) LW_PRINTF(2, 3);
 static inline int lw_buf_addf(struct lw_buf *b, const char *fmt, ...)
 {
     va_list ap;

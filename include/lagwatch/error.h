@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LW_ERR_MSG_MAX 512
+#define LW_ERR_MSG_MAX  512
 #define LW_ERR_FILE_MAX 256
 
 struct lw_err {
