@@ -77,10 +77,9 @@ static int compile(struct lw_matcher *m, struct lw_err *err)
                           "lookaround in regexp \"%s\" is not supported (RE2 syntax)", m->value);
     int code;
     PCRE2_SIZE off;
-    pcre2_code *re =
-        pcre2_compile((PCRE2_SPTR)m->value, PCRE2_ZERO_TERMINATED,
-                      PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_DOTALL | PCRE2_UTF, &code, &off,
-                      NULL);
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)m->value, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_DOTALL | PCRE2_UTF,
+                                   &code, &off, NULL);
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(code, msg, sizeof(msg));
