@@ -159,8 +159,8 @@ int route_add(struct route *parent, const struct route_spec *s, struct route **o
     if (r->group_by)
         qsort(r->group_by, r->n_group_by, sizeof(char *), cmp_str);
     r->group_wait_ms = s->group_wait_ms >= 0 ? s->group_wait_ms
-                       : parent           ? parent->group_wait_ms
-                                          : ROUTE_DEFAULT_GROUP_WAIT_MS;
+                       : parent              ? parent->group_wait_ms
+                                             : ROUTE_DEFAULT_GROUP_WAIT_MS;
     r->group_interval_ms = s->group_interval_ms >= 0 ? s->group_interval_ms
                            : parent                  ? parent->group_interval_ms
                                                      : ROUTE_DEFAULT_GROUP_INTERVAL_MS;

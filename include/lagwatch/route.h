@@ -41,18 +41,18 @@ struct route {
 
 /* What a route sets itself; NULL/-1/unset fields inherit. Used by the config decoder and tests. */
 struct route_spec {
-    const char *receiver;           /* NULL: inherit */
-    const char *const *group_by;    /* NULL with group_by_set false: inherit */
+    const char *receiver;        /* NULL: inherit */
+    const char *const *group_by; /* NULL with group_by_set false: inherit */
     size_t n_group_by;
     bool group_by_set;
-    int64_t group_wait_ms;          /* -1: inherit */
-    int64_t group_interval_ms;      /* -1: inherit */
-    int64_t repeat_interval_ms;     /* -1: inherit */
-    const char *const *matchers;    /* Alertmanager matcher strings */
+    int64_t group_wait_ms;       /* -1: inherit */
+    int64_t group_interval_ms;   /* -1: inherit */
+    int64_t repeat_interval_ms;  /* -1: inherit */
+    const char *const *matchers; /* Alertmanager matcher strings */
     size_t n_matchers;
-    const char *const *match_eq;    /* deprecated `match`: name, value pairs (2*n entries) */
+    const char *const *match_eq; /* deprecated `match`: name, value pairs (2*n entries) */
     size_t n_match_eq;
-    const char *const *match_re;    /* deprecated `match_re`: name, regexp pairs */
+    const char *const *match_re; /* deprecated `match_re`: name, regexp pairs */
     size_t n_match_re;
     bool cont;
     const char *const *mute_time_intervals;
@@ -64,8 +64,8 @@ struct route_spec {
 /* Build a route from spec under parent (NULL for the root, which must name a receiver and may
  * have neither matchers nor continue). The child is appended to parent->routes. Errors name the
  * matcher at fault (err->col within it). */
-LW_MUST_CHECK int route_add(struct route *parent, const struct route_spec *spec,
-                            struct route **out, struct lw_err *err);
+LW_MUST_CHECK int route_add(struct route *parent, const struct route_spec *spec, struct route **out,
+                            struct lw_err *err);
 
 /* Free a tree (root and all children); NULL is fine. */
 void route_free(struct route *root);

@@ -202,9 +202,8 @@ static void test_keys_and_group_keys_as_alertmanager_prints_them(void **state)
     assert_int_equal(lw_labels_set(&alert, "severity", "page"), 0);
     assert_int_equal(route_group_labels(t.audit, &alert, &gl), 0);
     char *gk = route_group_key(t.audit, &gl);
-    assert_string_equal(gk,
-                        "{}/{severity=~\".+\"}:{alertname=\"DebeziumHighBinlogLag\", "
-                        "pipeline=\"orders\"}");
+    assert_string_equal(gk, "{}/{severity=~\".+\"}:{alertname=\"DebeziumHighBinlogLag\", "
+                            "pipeline=\"orders\"}");
     free(gk);
     lw_labels_cleanup(&gl);
     lw_labels_cleanup(&alert);
