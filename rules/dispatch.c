@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FNV64_OFFSET 14695981039346656037ULL
-#define FNV64_PRIME  1099511628211ULL
+#define FNV64_OFFSET         14695981039346656037ULL
+#define FNV64_PRIME          1099511628211ULL
 #define MAX_ROUTES_PER_ALERT 64
 
 struct group {
@@ -274,8 +274,8 @@ static bool subset(const uint64_t *small, size_t ns, const uint64_t *big, size_t
 
 /* Alertmanager's DedupStage.needsUpdate. */
 static bool needs_update(const struct nflog_entry *e, const uint64_t *firing, size_t nf,
-                         const uint64_t *resolved, size_t nr, bool send_resolved,
-                         int64_t repeat_ms, int64_t now_ms)
+                         const uint64_t *resolved, size_t nr, bool send_resolved, int64_t repeat_ms,
+                         int64_t now_ms)
 {
     if (!e)
         return nf > 0;
@@ -508,11 +508,11 @@ char *dispatch_nflog_save(const struct dispatch *d, int64_t now_ms, int64_t rete
         const struct nflog_entry *e = &d->log[i];
         if (e->timestamp_ms < now_ms - retention_ms)
             continue;
-        json_array_append_new(
-            entries, json_pack("{s:s, s:s, s:I, s:o, s:o}", "group_key", e->group_key, "receiver",
-                               e->receiver, "timestamp_ms", (json_int_t)e->timestamp_ms, "firing",
-                               fps_json(e->firing, e->n_firing), "resolved",
-                               fps_json(e->resolved, e->n_resolved)));
+        json_array_append_new(entries, json_pack("{s:s, s:s, s:I, s:o, s:o}", "group_key",
+                                                 e->group_key, "receiver", e->receiver,
+                                                 "timestamp_ms", (json_int_t)e->timestamp_ms,
+                                                 "firing", fps_json(e->firing, e->n_firing),
+                                                 "resolved", fps_json(e->resolved, e->n_resolved)));
     }
     json_t *doc = json_pack("{s:i, s:o}", "version", 1, "entries", entries);
     char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
@@ -562,8 +562,10 @@ int dispatch_nflog_load(struct dispatch *d, const char *json, size_t len, struct
         const char *recv = json_string_value(json_object_get(it, "receiver"));
         json_t *ts = json_object_get(it, "timestamp_ms");
         if (!key || !recv || !json_is_integer(ts)) {
-            lw_err_set(err, 0, 0, "notification log: entry %zu lacks group_key, receiver or "
-                                  "timestamp_ms", i);
+            lw_err_set(err, 0, 0,
+                       "notification log: entry %zu lacks group_key, receiver or "
+                       "timestamp_ms",
+                       i);
             goto out;
         }
         uint64_t *f = NULL, *r = NULL;

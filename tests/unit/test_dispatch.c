@@ -227,8 +227,8 @@ static void test_notification_log_survives_restart(void **state)
     char *saved = dispatch_nflog_save(f->d, T0 + M, 24 * 60 * M);
     assert_non_null(saved);
     /* a new process: same config, alert state restored, log loaded */
-    struct dispatch_options o = {.root = f->root, .send_resolved = send_resolved,
-                                 .send_resolved_ud = f};
+    struct dispatch_options o = {
+        .root = f->root, .send_resolved = send_resolved, .send_resolved_ud = f};
     struct dispatch *d2 = dispatch_new(&o);
     struct lw_err err = {0};
     assert_int_equal(dispatch_nflog_load(d2, saved, strlen(saved), &err), 0);
@@ -236,7 +236,7 @@ static void test_notification_log_survives_restart(void **state)
     f->d = d2;
     put(f, "Lag", T0, 0, T0 + 2 * M);
     assert_int_equal(dispatch_next_due_ms(f->d), T0 + 2 * M); /* old alert: no group_wait */
-    assert_int_equal(flush(f, T0 + 2 * M), 0);               /* already told: no duplicate */
+    assert_int_equal(flush(f, T0 + 2 * M), 0);                /* already told: no duplicate */
     free(saved);
     assert_int_equal(dispatch_nflog_load(f->d, "{\"version\":2}", 13, &err), -1);
     assert_non_null(strstr(err.msg, "version 1"));
@@ -254,18 +254,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_old_alert_skips_group_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_alert_in_group_notifies_at_next_interval, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_resolve_is_sent_and_leaves_the_group, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_is_sent_and_leaves_the_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_resolved_false_sends_nothing_on_resolve, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_alert_that_fired_and_resolved_unseen_is_never_sent,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_failover_hold_keeps_back_then_sends_with_note, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(
-            test_resolve_of_alert_sent_before_episode_goes_out_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_emit_is_retried_not_recorded, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_of_alert_sent_before_episode_goes_out_at_once,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_emit_is_retried_not_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notification_log_survives_restart, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
