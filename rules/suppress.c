@@ -129,9 +129,9 @@ void silences_cleanup(struct silences *s)
     silences_init(s);
 }
 
-int silences_add(struct silences *s, const char *id, const char *const *matchers,
-                 size_t n_matchers, int64_t starts_at_ms, int64_t ends_at_ms,
-                 const char *created_by, const char *comment, struct lw_err *err)
+int silences_add(struct silences *s, const char *id, const char *const *matchers, size_t n_matchers,
+                 int64_t starts_at_ms, int64_t ends_at_ms, const char *created_by,
+                 const char *comment, struct lw_err *err)
 {
     if (!id || !*id)
         return lw_err_set(err, 0, 0, "silence needs an id");
@@ -229,11 +229,11 @@ char *silences_save(const struct silences *s)
             json_array_append_new(ms, json_string(lw_buf_str(&b)));
             lw_buf_cleanup(&b);
         }
-        json_array_append_new(arr, json_pack("{s:s, s:o, s:I, s:I, s:s, s:s}", "id", x->id,
-                                             "matchers", ms, "starts_at_ms",
-                                             (json_int_t)x->starts_at_ms, "ends_at_ms",
-                                             (json_int_t)x->ends_at_ms, "created_by",
-                                             x->created_by, "comment", x->comment));
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:o, s:I, s:I, s:s, s:s}", "id", x->id, "matchers",
+                                        ms, "starts_at_ms", (json_int_t)x->starts_at_ms,
+                                        "ends_at_ms", (json_int_t)x->ends_at_ms, "created_by",
+                                        x->created_by, "comment", x->comment));
     }
     json_t *doc = json_pack("{s:i, s:o}", "version", 1, "silences", arr);
     char *out = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
@@ -262,8 +262,10 @@ int silences_load(struct silences *s, const char *json, size_t len, struct lw_er
         const char *id = json_string_value(json_object_get(it, "id"));
         json_t *st = json_object_get(it, "starts_at_ms"), *en = json_object_get(it, "ends_at_ms");
         if (!id || !json_is_array(ms) || !json_is_integer(st) || !json_is_integer(en)) {
-            lw_err_set(err, 0, 0, "silences: entry %zu lacks id, matchers, starts_at_ms or "
-                                  "ends_at_ms", i);
+            lw_err_set(err, 0, 0,
+                       "silences: entry %zu lacks id, matchers, starts_at_ms or "
+                       "ends_at_ms",
+                       i);
             goto out;
         }
         size_t n = json_array_size(ms);
@@ -276,11 +278,11 @@ int silences_load(struct silences *s, const char *json, size_t len, struct lw_er
         for (size_t k = 0; k < n; k++)
             ok = ok && (strs[k] = json_string_value(json_array_get(ms, k))) != NULL;
         struct lw_err aerr = {0};
-        int added = ok ? silences_add(s, id, strs, n, json_integer_value(st),
-                                      json_integer_value(en),
-                                      json_string_value(json_object_get(it, "created_by")),
-                                      json_string_value(json_object_get(it, "comment")), &aerr)
-                       : -1;
+        int added =
+            ok ? silences_add(s, id, strs, n, json_integer_value(st), json_integer_value(en),
+                              json_string_value(json_object_get(it, "created_by")),
+                              json_string_value(json_object_get(it, "comment")), &aerr)
+               : -1;
         free(strs);
         if (added != 0) {
             lw_err_set(err, 0, 0, "silences: entry %zu: %s", i,

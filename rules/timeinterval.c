@@ -13,9 +13,9 @@
 
 static const char *const weekday_names[] = {"sunday",   "monday", "tuesday", "wednesday",
                                             "thursday", "friday", "saturday"};
-static const char *const month_names[] = {"january", "february", "march",     "april",
-                                          "may",     "june",     "july",      "august",
-                                          "september", "october", "november", "december"};
+static const char *const month_names[] = {"january",   "february", "march",    "april",
+                                          "may",       "june",     "july",     "august",
+                                          "september", "october",  "november", "december"};
 
 static int push(struct time_range **v, size_t *n, int begin, int end, struct lw_err *err)
 {
@@ -101,8 +101,7 @@ int time_interval_add_months(struct time_interval_spec *s, const char *range, st
 {
     int b, e;
     if (parse_range(range, month_names, 12, 1, &b, &e) != 0 || b < 1 || b > 12 || e < 1 || e > 12)
-        return lw_err_set(err, 0, 0, "bad month range \"%s\" (1..12 or january..december)",
-                          range);
+        return lw_err_set(err, 0, 0, "bad month range \"%s\" (1..12 or january..december)", range);
     if (b > e)
         return lw_err_set(err, 0, 0, "month range \"%s\" starts after it ends", range);
     return push(&s->months, &s->n_months, b, e, err);
