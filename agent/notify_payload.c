@@ -180,8 +180,7 @@ static char *instances(const struct dispatch_notification *n, bool want_resolved
             lw_buf_addf(&b, " - %s = %s\n", a->labels.v[k].name, a->labels.v[k].value);
         lw_buf_adds(&b, "Annotations:\n");
         for (size_t k = 0; k < a->annotations.n; k++)
-            lw_buf_addf(&b, " - %s = %s\n", a->annotations.v[k].name,
-                        a->annotations.v[k].value);
+            lw_buf_addf(&b, " - %s = %s\n", a->annotations.v[k].name, a->annotations.v[k].value);
         if (a->was_held)
             lw_buf_adds(&b, "Note: held back during an Aurora failover\n");
         lw_buf_addf(&b, "Source: %s\n", a->generator_url ? a->generator_url : "");
@@ -208,7 +207,8 @@ static void add_links(json_t *links, const struct dispatch_notification *n)
 {
     static const struct {
         const char *key, *text;
-    } kinds[] = {{"runbook_url", "Runbook"}, {"status_page_url", "Status page"},
+    } kinds[] = {{"runbook_url", "Runbook"},
+                 {"status_page_url", "Status page"},
                  {"dashboard_url", "Dashboard"}};
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
         for (size_t i = 0; i < n->n_alerts; i++) {
@@ -246,14 +246,14 @@ char *notify_pagerduty_v2(const struct dispatch_notification *n, const struct pa
     add_links(links, n);
     json_t *doc = json_object();
     json_object_set_new(doc, "routing_key", json_string(o->routing_key ? o->routing_key : ""));
-    json_object_set_new(doc, "event_action",
-                        json_string(n->n_firing > 0 ? "trigger" : "resolve"));
+    json_object_set_new(doc, "event_action", json_string(n->n_firing > 0 ? "trigger" : "resolve"));
     json_object_set_new(doc, "dedup_key", json_string(key));
     json_object_set_new(doc, "payload", payload);
     json_object_set_new(doc, "client", json_string(o->client ? o->client : "lagwatch"));
-    json_object_set_new(
-        doc, "client_url",
-        json_string(o->client_url ? o->client_url : o->external_url ? o->external_url : ""));
+    json_object_set_new(doc, "client_url",
+                        json_string(o->client_url     ? o->client_url
+                                    : o->external_url ? o->external_url
+                                                      : ""));
     json_object_set_new(doc, "links", links);
     out = dump(doc);
 done:
@@ -283,8 +283,8 @@ char *notify_slack(const struct dispatch_notification *n, const struct slack_opt
     if (!subject)
         return NULL;
     json_t *blocks = json_array();
-    json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "text",
-                                            mrkdwn(subject)));
+    json_array_append_new(blocks,
+                          json_pack("{s:s, s:o}", "type", "section", "text", mrkdwn(subject)));
     for (size_t i = 0; i < n->n_alerts && i < 10; i++) {
         const struct dispatch_alert *a = n->alerts[i];
         struct lw_buf b;
@@ -326,8 +326,8 @@ char *notify_slack(const struct dispatch_notification *n, const struct slack_opt
                               json_pack("{s:s, s:o}", "type", "context", "elements", elements));
     }
     json_decref(links);
-    json_t *attachment = json_pack("{s:s, s:s, s:o}", "color", slack_colour(n), "fallback",
-                                   subject, "blocks", blocks);
+    json_t *attachment = json_pack("{s:s, s:s, s:o}", "color", slack_colour(n), "fallback", subject,
+                                   "blocks", blocks);
     json_t *doc = json_object();
     if (o->channel)
         json_object_set_new(doc, "channel", json_string(o->channel));
@@ -339,8 +339,8 @@ char *notify_slack(const struct dispatch_notification *n, const struct slack_opt
     return dump(doc);
 }
 
-char *notify_alertmanager_push(const struct dispatch_alert *const *alerts, size_t n,
-                               int64_t now_ms, int64_t resend_ms)
+char *notify_alertmanager_push(const struct dispatch_alert *const *alerts, size_t n, int64_t now_ms,
+                               int64_t resend_ms)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {

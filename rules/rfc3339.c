@@ -79,8 +79,7 @@ int rfc3339_parse(const char *s, size_t len, int64_t *out_ms, struct lw_err *err
         return lw_err_set(err, 0, 1, "bad timestamp: expected YYYY-");
     if (digits(s, len, 5, 2, &mo) || len < 8 || s[7] != '-' || mo < 1 || mo > 12)
         return lw_err_set(err, 0, 6, "bad timestamp: expected month MM-");
-    if (digits(s, len, 8, 2, &d) || len < 11 || (s[10] != 'T' && s[10] != 't') || d < 1 ||
-        d > 31)
+    if (digits(s, len, 8, 2, &d) || len < 11 || (s[10] != 'T' && s[10] != 't') || d < 1 || d > 31)
         return lw_err_set(err, 0, 9, "bad timestamp: expected day DDT");
     if (digits(s, len, 11, 2, &h) || len < 14 || s[13] != ':' || h > 23)
         return lw_err_set(err, 0, 12, "bad timestamp: expected hour hh:");

@@ -46,8 +46,8 @@ char *notify_slack(const struct dispatch_notification *n, const struct slack_opt
 
 /* Alertmanager API v2 push body for alerts, as Prometheus sends it: endsAt of firing alerts set
  * to now + resend_ms so Alertmanager resolves them if lagwatch goes silent. */
-char *notify_alertmanager_push(const struct dispatch_alert *const *alerts, size_t n,
-                               int64_t now_ms, int64_t resend_ms);
+char *notify_alertmanager_push(const struct dispatch_alert *const *alerts, size_t n, int64_t now_ms,
+                               int64_t resend_ms);
 
 /* The one-line subject Alertmanager's default templates use: "[FIRING:2] v1 v2 (extra)". */
 char *notify_subject(const struct dispatch_notification *n);

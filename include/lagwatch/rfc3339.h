@@ -11,7 +11,7 @@
 
 #include "lagwatch/error.h"
 
-#define RFC3339_MAX 40
+#define RFC3339_MAX     40
 #define RFC3339_ZERO_MS INT64_MIN /* formats as Go's zero time */
 
 /* Format t_ms (Unix ms, or RFC3339_ZERO_MS) into out (at least RFC3339_MAX bytes); returns out. */

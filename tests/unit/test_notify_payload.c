@@ -78,9 +78,9 @@ static void test_webhook_v4_fields_in_alertmanagers_order(void **state)
     json_error_t e;
     json_t *doc = json_loads(s, 0, &e);
     assert_non_null(doc);
-    const char *order[] = {"receiver",          "status",      "alerts",  "groupLabels",
-                           "commonLabels",      "commonAnnotations", "externalURL", "version",
-                           "groupKey",          "truncatedAlerts"};
+    const char *order[] = {
+        "receiver",          "status",      "alerts",  "groupLabels", "commonLabels",
+        "commonAnnotations", "externalURL", "version", "groupKey",    "truncatedAlerts"};
     const char *key;
     json_t *v;
     size_t i = 0;
@@ -93,12 +93,11 @@ static void test_webhook_v4_fields_in_alertmanagers_order(void **state)
     assert_string_equal(json_string_value(json_object_get(cl, "pipeline")), "orders");
     assert_null(json_object_get(cl, "severity"));
     json_t *a0 = json_array_get(json_object_get(doc, "alerts"), 0);
-    const char *aorder[] = {"status", "labels", "annotations", "startsAt", "endsAt",
-                            "generatorURL", "fingerprint"};
+    const char *aorder[] = {"status", "labels",       "annotations", "startsAt",
+                            "endsAt", "generatorURL", "fingerprint"};
     i = 0;
     json_object_foreach(a0, key, v) assert_string_equal(key, aorder[i++]);
-    assert_string_equal(json_string_value(json_object_get(a0, "startsAt")),
-                        "2026-11-28T14:30:00Z");
+    assert_string_equal(json_string_value(json_object_get(a0, "startsAt")), "2026-11-28T14:30:00Z");
     assert_string_equal(json_string_value(json_object_get(a0, "endsAt")), "0001-01-01T00:00:00Z");
     assert_int_equal(strlen(json_string_value(json_object_get(a0, "fingerprint"))), 16);
     json_decref(doc);
@@ -144,8 +143,8 @@ static void test_pagerduty_summary_is_cut_at_1024_bytes(void **state)
     struct pagerduty_opts o = {.routing_key = "k"};
     char *s = notify_pagerduty_v2(&f->n, &o);
     json_t *doc = json_loads(s, 0, NULL);
-    const char *sum = json_string_value(json_object_get(json_object_get(doc, "payload"),
-                                                        "summary"));
+    const char *sum =
+        json_string_value(json_object_get(json_object_get(doc, "payload"), "summary"));
     assert_true(strlen(sum) <= NOTIFY_PD_SUMMARY_MAX);
     assert_string_equal(sum + strlen(sum) - 3, "\xE2\x80\xA6");
     json_decref(doc);

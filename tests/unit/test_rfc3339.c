@@ -14,8 +14,7 @@ static void test_formats_as_go_does(void **state)
     char b[RFC3339_MAX];
     assert_string_equal(rfc3339_format(0, b, sizeof(b)), "1970-01-01T00:00:00Z");
     assert_string_equal(rfc3339_format(1795876200000LL, b, sizeof(b)), "2026-11-28T14:30:00Z");
-    assert_string_equal(rfc3339_format(1795876200120LL, b, sizeof(b)),
-                        "2026-11-28T14:30:00.12Z");
+    assert_string_equal(rfc3339_format(1795876200120LL, b, sizeof(b)), "2026-11-28T14:30:00.12Z");
     assert_string_equal(rfc3339_format(951782400000LL, b, sizeof(b)), "2000-02-29T00:00:00Z");
     assert_string_equal(rfc3339_format(-1, b, sizeof(b)), "1969-12-31T23:59:59.999Z");
     assert_string_equal(rfc3339_format(RFC3339_ZERO_MS, b, sizeof(b)), "0001-01-01T00:00:00Z");
