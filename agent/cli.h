@@ -24,4 +24,7 @@ extern const struct cli_command cli_commands[];
  * CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The commands (agent/cmd_<name>.c). */
+int cmd_scrape(int argc, char **argv);
+
 #endif

@@ -11,6 +11,8 @@
 #include "lagwatch/log.h"
 
 const struct cli_command cli_commands[] = {
+    {"scrape", "FILE [--openmetrics]", "parse an exposition page and print its samples, sorted",
+     cmd_scrape},
     {NULL, NULL, NULL, NULL},
 };
 

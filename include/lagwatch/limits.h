@@ -18,5 +18,16 @@
 /* Label names and one Alertmanager-syntax matcher (routes, inhibit rules, silences). */
 #define LW_MAX_LABEL_NAME_BYTES 1024u
 #define LW_MAX_MATCHER_BYTES    (64u * 1024u)
+/* Exposition pages (JMX exporter, Kafka Connect workers): one scrape after decompression. Config:
+ * a source's `body_size_limit`. */
+#define LW_MAX_SCRAPE_BYTES (64u * 1024u * 1024u)
+/* Samples in one scrape page, before the `keep` filter. Config: a source's `sample_limit`. */
+#define LW_MAX_SCRAPE_SAMPLES 2000000u
+/* Labels on one sample, __name__ included. Config: `label_limit`. */
+#define LW_MAX_LABELS_PER_SERIES 64u
+/* One label value in bytes after unescaping. Config: `label_value_length_limit`. */
+#define LW_MAX_LABEL_VALUE_BYTES (16u * 1024u)
+/* One line of an exposition page (HELP text included), its end excluded. */
+#define LW_MAX_EXPO_LINE_BYTES (256u * 1024u)
 
 #endif
