@@ -26,5 +26,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 /* The commands (agent/cmd_<name>.c). */
 int cmd_scrape(int argc, char **argv);
+/* lagwatch aws (cmd_aws.c; its subcommands are in cmd_aws.h). */
+int cmd_aws(int argc, char **argv);
 
 #endif

@@ -13,6 +13,8 @@
 const struct cli_command cli_commands[] = {
     {"scrape", "FILE [--openmetrics]", "parse an exposition page and print its samples, sorted",
      cmd_scrape},
+    {"aws", "SUBCOMMAND [ARGS] (sign --context FILE --request FILE --print WHAT)",
+     "AWS helpers: print the stages of signing a request", cmd_aws},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -30,4 +30,10 @@
 /* One line of an exposition page (HELP text included), its end excluded. */
 #define LW_MAX_EXPO_LINE_BYTES (256u * 1024u)
 
+/* SigV4 signing: headers and query parameters of one request to sign, and the size of the
+ * canonical request, string to sign and other intermediate texts built for it. */
+#define LW_MAX_SIGV4_HEADERS         256u
+#define LW_MAX_SIGV4_QUERY_PARAMS    4096u
+#define LW_MAX_SIGV4_CANONICAL_BYTES (1024u * 1024u)
+
 #endif
