@@ -120,8 +120,7 @@ int failover_observe_cluster(struct failover *f, const char *cluster, const char
     if (!c)
         return -1;
     int changed = 0;
-    bool writer_changed =
-        c->last_writer && writer && strcmp(c->last_writer, writer) != 0;
+    bool writer_changed = c->last_writer && writer && strcmp(c->last_writer, writer) != 0;
     if (status && strcmp(status, "failing-over") == 0) {
         changed = start(c, "cluster status failing-over", now_ms);
     } else if (writer_changed) {
@@ -246,10 +245,9 @@ int failover_load(struct failover *f, const char *json, size_t len, struct lw_er
     {
         const char *name = NULL, *phase = NULL, *reason = NULL, *writer = NULL;
         json_int_t st = 0, en = 0, hold = 0, eps = 0;
-        if (json_unpack(it, "{s:s, s:s, s:I, s:I, s:I, s?s, s?s, s:I}", "cluster", &name,
-                        "phase", &phase, "started_ms", &st, "ended_ms", &en, "hold_until_ms",
-                        &hold, "reason", &reason, "last_writer", &writer, "episodes",
-                        &eps) != 0) {
+        if (json_unpack(it, "{s:s, s:s, s:I, s:I, s:I, s?s, s?s, s:I}", "cluster", &name, "phase",
+                        &phase, "started_ms", &st, "ended_ms", &en, "hold_until_ms", &hold,
+                        "reason", &reason, "last_writer", &writer, "episodes", &eps) != 0) {
             lw_err_set(err, 0, 0, "failover episodes: entry %zu is malformed", i);
             goto out;
         }

@@ -22,9 +22,8 @@ static void test_rds_events_start_and_end_an_episode_then_hold(void **state)
                      1);
     assert_true(failover_held(f, "orders", 2 * M));
     assert_false(failover_held(f, "billing", 2 * M));
-    assert_int_equal(failover_observe_event(f, "orders",
-                                            "Completed failover to DB instance: orders-2", 3 * M,
-                                            4 * M),
+    assert_int_equal(failover_observe_event(
+                         f, "orders", "Completed failover to DB instance: orders-2", 3 * M, 4 * M),
                      1);
     assert_true(failover_held(f, "orders", 12 * M)); /* hold runs 10m from the end */
     assert_false(failover_held(f, "orders", 13 * M));
@@ -38,9 +37,8 @@ static void test_failed_failover_also_ends_the_episode(void **state)
 {
     (void)state;
     struct failover *f = failover_new(0);
-    assert_int_equal(failover_observe_event(f, "c", "Started same AZ failover to DB instance: x",
-                                            0, 0),
-                     1);
+    assert_int_equal(
+        failover_observe_event(f, "c", "Started same AZ failover to DB instance: x", 0, 0), 1);
     assert_int_equal(failover_observe_event(f, "c",
                                             "Cluster failover failed, check the health of your "
                                             "cluster instances and try again",
