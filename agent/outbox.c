@@ -94,9 +94,9 @@ static void remove_at(struct outbox *o, size_t i, bool unpersist)
 
 static char *item_json(const struct outbox_item *it)
 {
-    json_t *doc = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "version", 1, "id",
-                            it->id, "receiver", it->receiver, "integration", it->integration,
-                            "group_key", it->group_key, "body", it->body, "created_ms",
+    json_t *doc = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "version", 1, "id", it->id,
+                            "receiver", it->receiver, "integration", it->integration, "group_key",
+                            it->group_key, "body", it->body, "created_ms",
                             (json_int_t)it->created_ms, "resolve_only", it->resolve_only);
     char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
@@ -185,13 +185,13 @@ int outbox_restore(struct outbox *o, const char *json, size_t len, struct lw_err
     json_int_t created, version;
     int resolve_only = 0;
     int rc = -1;
-    if (json_unpack(doc, "{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s?b}", "version", &version, "id",
-                    &id, "receiver", &receiver, "integration", &integration, "group_key",
-                    &group_key, "body", &body, "created_ms", &created, "resolve_only",
-                    &resolve_only) != 0 ||
+    if (json_unpack(doc, "{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s?b}", "version", &version, "id", &id,
+                    "receiver", &receiver, "integration", &integration, "group_key", &group_key,
+                    "body", &body, "created_ms", &created, "resolve_only", &resolve_only) != 0 ||
         version != 1) {
-        lw_err_set(err, 0, 0, "outbox item: not a version 1 item with id, receiver, "
-                              "integration, group_key, body and created_ms");
+        lw_err_set(err, 0, 0,
+                   "outbox item: not a version 1 item with id, receiver, "
+                   "integration, group_key, body and created_ms");
         goto out;
     }
     for (size_t i = 0; i < o->n; i++)
@@ -219,8 +219,7 @@ out:
     return rc;
 }
 
-static struct spacing *find_spacing(struct outbox *o, const char *receiver,
-                                    const char *integration)
+static struct spacing *find_spacing(struct outbox *o, const char *receiver, const char *integration)
 {
     for (size_t i = 0; i < o->n_sp; i++)
         if (strcmp(o->sp[i].receiver, receiver) == 0 &&
@@ -312,8 +311,8 @@ enum outbox_outcome outbox_result(struct outbox *o, struct outbox_item *item, in
     item->last_error = error ? strdup(error) : NULL;
     int64_t delay;
     if (retry_after_ms >= 0 && (status == 429 || status == 503)) {
-        delay = retry_after_ms < OUTBOX_MAX_RETRY_AFTER_MS ? retry_after_ms
-                                                           : OUTBOX_MAX_RETRY_AFTER_MS;
+        delay =
+            retry_after_ms < OUTBOX_MAX_RETRY_AFTER_MS ? retry_after_ms : OUTBOX_MAX_RETRY_AFTER_MS;
     } else {
         int shift = item->attempts < 20 ? item->attempts - 1 : 19;
         int64_t ceiling = (int64_t)OUTBOX_BACKOFF_BASE_MS << (shift > 0 ? shift : 0);

@@ -21,17 +21,17 @@
 
 #include "lagwatch/error.h"
 
-#define OUTBOX_DEFAULT_MAX_AGE_MS   (24LL * 60 * 60 * 1000)
-#define OUTBOX_BACKOFF_BASE_MS      1000
-#define OUTBOX_BACKOFF_CAP_MS       (5 * 60 * 1000)
-#define OUTBOX_MAX_RETRY_AFTER_MS   (60 * 60 * 1000)
+#define OUTBOX_DEFAULT_MAX_AGE_MS (24LL * 60 * 60 * 1000)
+#define OUTBOX_BACKOFF_BASE_MS    1000
+#define OUTBOX_BACKOFF_CAP_MS     (5 * 60 * 1000)
+#define OUTBOX_MAX_RETRY_AFTER_MS (60 * 60 * 1000)
 
 struct outbox_item {
     char *id;          /* unique, ordered: creation time and a sequence number */
     char *receiver;    /* receiver name in the config */
     char *integration; /* "slack:0", "pagerduty:1", ... (kind and index in the receiver) */
     char *group_key;
-    char *body;        /* the payload, without secrets */
+    char *body; /* the payload, without secrets */
     int64_t created_ms, next_attempt_ms;
     int attempts;
     bool in_flight;
