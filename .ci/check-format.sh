@@ -3,7 +3,7 @@
 # (the style is .clang-format at the top). `.ci/check-format.sh --fix` rewrites them instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files '*.c' '*.h')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 [ "${#files[@]}" -gt 0 ] || exit 0
 if [ "${1:-}" = "--fix" ]; then
     clang-format -i "${files[@]}"

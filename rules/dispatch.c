@@ -332,7 +332,29 @@ static int record(struct dispatch *d, const char *key, const char *receiver, int
     return 0;
 }
 
-/* Alertmanager orders a group's alerts by job, then instance, then the whole label set. */
+/* model.LabelSet.Before: smaller sets first, then the first differing label in name order. */
+static bool labels_before(const struct lw_labels *a, const struct lw_labels *b)
+{
+    if (a->n != b->n)
+        return a->n < b->n;
+    size_t i = 0, j = 0;
+    while (i < a->n && j < b->n) {
+        int c = strcmp(a->v[i].name, b->v[j].name);
+        if (c < 0)
+            return false; /* b lacks a's name */
+        if (c > 0)
+            return true; /* a lacks b's name */
+        c = strcmp(a->v[i].value, b->v[j].value);
+        if (c != 0)
+            return c < 0;
+        i++;
+        j++;
+    }
+    return false;
+}
+
+/* Alertmanager's types.AlertSlice order: by job, then instance (an alert with the label sorts
+ * before one without), then model.LabelSet.Before. */
 static int cmp_alert(const void *pa, const void *pb)
 {
     const struct dispatch_alert *a = *(const struct dispatch_alert *const *)pa;
@@ -341,10 +363,19 @@ static int cmp_alert(const void *pa, const void *pb)
     for (size_t k = 0; k < 2; k++) {
         const char *x = lw_labels_get(&a->labels, keys[k]);
         const char *y = lw_labels_get(&b->labels, keys[k]);
-        if (x && y && strcmp(x, y) != 0)
-            return strcmp(x, y);
+        if (!x && !y)
+            continue;
+        if (!x)
+            return 1;
+        if (!y)
+            return -1;
+        int c = strcmp(x, y);
+        if (c != 0)
+            return c;
     }
-    return lw_labels_cmp(&a->labels, &b->labels);
+    if (labels_before(&a->labels, &b->labels))
+        return -1;
+    return labels_before(&b->labels, &a->labels) ? 1 : 0;
 }
 
 static bool is_resolved(const struct dispatch_alert *a, int64_t now_ms)
@@ -400,22 +431,9 @@ static int flush_group(struct dispatch *d, struct group *g, int64_t now_ms, disp
             sel[ns++] = a;
         }
         qsort(sel, ns, sizeof(*sel), cmp_alert);
-        /* firing first, stable within each part */
         size_t nfire = 0;
-        const struct dispatch_alert **tmp = calloc(ns + 1, sizeof(*tmp));
-        if (!tmp) {
-            rc = -1;
-            goto cleanup;
-        }
         for (size_t i = 0; i < ns; i++)
-            if (!is_resolved(sel[i], now_ms))
-                tmp[nfire++] = sel[i];
-        size_t k = nfire;
-        for (size_t i = 0; i < ns; i++)
-            if (is_resolved(sel[i], now_ms))
-                tmp[k++] = sel[i];
-        memcpy(sel, tmp, ns * sizeof(*sel));
-        free(tmp);
+            nfire += !is_resolved(sel[i], now_ms);
         int sent = 0;
         if (ns > 0) {
             struct dispatch_notification n = {

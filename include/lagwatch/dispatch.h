@@ -43,8 +43,9 @@ struct dispatch_notification {
     const char *group_key;
     uint64_t group_key_hash; /* FNV-1a 64 of group_key; Alertmanager's groupKey hash */
     const struct lw_labels *group_labels;
-    const struct dispatch_alert *const *alerts; /* firing first, then resolved; by start time */
-    size_t n_alerts, n_firing;
+    const struct dispatch_alert *const
+        *alerts;               /* in Alertmanager's order (job, instance, labels) */
+    size_t n_alerts, n_firing; /* n_firing: how many of them are firing */
     int64_t now_ms;
 };
 
