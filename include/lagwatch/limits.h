@@ -35,5 +35,8 @@
 #define LW_MAX_SIGV4_HEADERS         256u
 #define LW_MAX_SIGV4_QUERY_PARAMS    4096u
 #define LW_MAX_SIGV4_CANONICAL_BYTES (1024u * 1024u)
+/* Kafka Connect task/connector traces kept for notification text: the first lines only. */
+#define LW_MAX_TRACE_LINES 5u
+#define LW_MAX_TRACE_BYTES 1024u
 
 #endif
