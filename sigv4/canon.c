@@ -232,18 +232,24 @@ int canon_header_value(struct lw_buf *out, const char *value)
     size_t len = strlen(value);
     if (lw_buf_reserve(out, len) != 0)
         return -1;
-    bool pending_space = false, any = false;
-    for (size_t i = 0; i < len; i++) {
-        char c = value[i];
-        if (is_fold_space(c)) {
-            pending_space = any;
-            continue;
-        }
-        if (pending_space)
+    /* Copy each run of non-space bytes whole (values are mostly one or two runs; a session
+     * token is one run of several hundred bytes), with one space between runs. */
+    size_t i = 0;
+    bool first = true;
+    for (;;) {
+        while (i < len && is_fold_space(value[i]))
+            i++;
+        if (i == len)
+            break;
+        size_t j = i;
+        while (j < len && !is_fold_space(value[j]))
+            j++;
+        if (!first)
             out->data[out->len++] = ' ';
-        pending_space = false;
-        any = true;
-        out->data[out->len++] = c;
+        memcpy(out->data + out->len, value + i, j - i);
+        out->len += j - i;
+        first = false;
+        i = j;
     }
     out->data[out->len] = '\0';
     return 0;

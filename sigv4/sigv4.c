@@ -447,9 +447,19 @@ static int build_sts(struct sigv4_key_cache *c, const struct sigv4_config *cfg,
     char hex[SIGV4_HEX_LEN + 1];
     if (sha256_hex(c, canonical, len, hex) != 0)
         return lw_err_set(err, 0, 0, "SHA-256 failed in OpenSSL");
-    lw_buf_reset(&c->sts);
-    lw_buf_addf(&c->sts, SIGV4_ALGORITHM "\n%s\n%.8s/%s/%s/aws4_request\n%s", amz_date, amz_date,
-                cfg->region, cfg->service, hex);
+    /* Appended piece by piece rather than with a format: this runs once per signature. */
+    struct lw_buf *b = &c->sts;
+    lw_buf_reset(b);
+    lw_buf_adds(b, SIGV4_ALGORITHM "\n");
+    lw_buf_add(b, amz_date, SIGV4_DATE_LEN);
+    lw_buf_addc(b, '\n');
+    lw_buf_add(b, amz_date, 8);
+    lw_buf_addc(b, '/');
+    lw_buf_adds(b, cfg->region);
+    lw_buf_addc(b, '/');
+    lw_buf_adds(b, cfg->service);
+    lw_buf_adds(b, "/aws4_request\n");
+    lw_buf_add(b, hex, SIGV4_HEX_LEN);
     if (lw_buf_failed(&c->sts))
         return lw_err_set(err, 0, 0, "string to sign too long");
     return 0;
@@ -499,11 +509,18 @@ static char *authorization_value(const struct sigv4_config *cfg, const char *amz
 {
     struct lw_buf b;
     lw_buf_init(&b, LW_MAX_SIGV4_CANONICAL_BYTES);
-    lw_buf_addf(&b,
-                SIGV4_ALGORITHM " Credential=%s/%.8s/%s/%s/aws4_request, SignedHeaders=%s, "
-                                "Signature=%s",
-                cfg->creds->access_key_id, amz_date, cfg->region, cfg->service, signed_headers,
-                sig);
+    lw_buf_adds(&b, SIGV4_ALGORITHM " Credential=");
+    lw_buf_adds(&b, cfg->creds->access_key_id);
+    lw_buf_addc(&b, '/');
+    lw_buf_add(&b, amz_date, 8);
+    lw_buf_addc(&b, '/');
+    lw_buf_adds(&b, cfg->region);
+    lw_buf_addc(&b, '/');
+    lw_buf_adds(&b, cfg->service);
+    lw_buf_adds(&b, "/aws4_request, SignedHeaders=");
+    lw_buf_adds(&b, signed_headers);
+    lw_buf_adds(&b, ", Signature=");
+    lw_buf_adds(&b, sig);
     if (lw_buf_failed(&b)) {
         lw_buf_cleanup(&b);
         return NULL;
