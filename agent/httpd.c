@@ -227,6 +227,8 @@ long httpd_timeout_ms(const struct httpd *h)
 
 const char *httpd_query_arg(const struct httpd_request *req, const char *name)
 {
+    if (!req->conn)
+        return NULL;
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
