@@ -39,4 +39,11 @@
 #define LW_MAX_TRACE_LINES 5u
 #define LW_MAX_TRACE_BYTES 1024u
 
+/* YAML documents (config, rule files): nodes in one document, alias copies included (this is
+ * what stops "billion laughs" alias bombs), nesting depth, and one scalar after ${VAR}
+ * interpolation. */
+#define LW_MAX_YAML_NODES        250000u
+#define LW_MAX_YAML_DEPTH        64u
+#define LW_MAX_YAML_SCALAR_BYTES (1024u * 1024u)
+
 #endif
