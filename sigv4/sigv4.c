@@ -109,7 +109,8 @@ void sigv4_key_cache_free(struct sigv4_key_cache *c)
             OPENSSL_cleanse(bufs[i]->data, bufs[i]->cap);
         lw_buf_cleanup(bufs[i]);
     }
-    OPENSSL_clear_free(c, sizeof *c);
+    OPENSSL_cleanse(c, sizeof *c);
+    free(c);
 }
 
 void sigv4_key_cache_stats(const struct sigv4_key_cache *c, uint64_t *hits, uint64_t *misses)
@@ -573,10 +574,13 @@ cleanup:
     return rc;
 }
 
+/* Wipe and free a heap string that may hold a secret (allocated with malloc/strdup). */
 static void free_secret_str(char *s)
 {
-    if (s)
-        OPENSSL_clear_free(s, strlen(s) + 1);
+    if (s) {
+        OPENSSL_cleanse(s, strlen(s));
+        free(s);
+    }
 }
 
 void sigv4_signed_cleanup(struct sigv4_signed *s)

@@ -279,10 +279,13 @@ static int ctx_bool(json_t *obj, const char *key, bool dflt, bool *out, struct l
     return 0;
 }
 
+/* Wipe and free a strdup'ed string that holds a secret. */
 static void free_secret(char *s)
 {
-    if (s)
-        OPENSSL_clear_free(s, strlen(s) + 1);
+    if (s) {
+        OPENSSL_cleanse(s, strlen(s));
+        free(s);
+    }
 }
 
 void sigv4_suite_context_cleanup(struct sigv4_suite_context *c)

@@ -385,6 +385,35 @@ static void test_path_is_encoded_again_and_normalised(void **state)
     }
 }
 
+static void test_s3_style_path_is_neither_normalised_nor_encoded_again(void **state)
+{
+    (void)state;
+    const struct {
+        bool normalize, double_encode;
+        const char *want;
+    } cases[] = {
+        {false, false, "/a%20b/./c//d"},
+        {true, false, "/a%20b/c/d"},
+        {false, true, "/a%2520b/./c//d"},
+        {true, true, "/a%2520b/c/d"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sigv4_request req = {.method = "GET", .host = "h", .path = "/a%20b/./c//d"};
+        struct sigv4_config cfg = {.region = "us-east-1",
+                                   .service = "s3",
+                                   .unix_time_s = suite_time,
+                                   .creds = &suite_creds,
+                                   .normalize_path = cases[i].normalize,
+                                   .double_encode_path = cases[i].double_encode};
+        struct lw_buf out;
+        lw_buf_init(&out, 1u << 16);
+        struct lw_err err = {0};
+        assert_int_equal(sigv4_canonical_request(&req, &cfg, &out, NULL, &err), 0);
+        expect_line(lw_buf_str(&out), 1, cases[i].want);
+        lw_buf_cleanup(&out);
+    }
+}
+
 static void test_query_is_decoded_reencoded_and_sorted(void **state)
 {
     (void)state;
@@ -619,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_host_keeps_non_default_port),
         cmocka_unit_test(test_key_cache_derives_once_per_scope),
         cmocka_unit_test(test_path_is_encoded_again_and_normalised),
+        cmocka_unit_test(test_s3_style_path_is_neither_normalised_nor_encoded_again),
         cmocka_unit_test(test_query_is_decoded_reencoded_and_sorted),
         cmocka_unit_test(test_headers_lowercased_trimmed_folded_and_joined),
         cmocka_unit_test(test_refuses_bad_requests_without_leaking_secrets),
