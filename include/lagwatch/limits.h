@@ -15,6 +15,9 @@
 /* One header line of an HTTP request or response. */
 #define LW_MAX_HEADER_BYTES (16u * 1024u)
 
+/* Header lines in one HTTP response. */
+#define LW_MAX_HTTP_HEADERS 256u
+
 /* Label names and one Alertmanager-syntax matcher (routes, inhibit rules, silences). */
 #define LW_MAX_LABEL_NAME_BYTES 1024u
 #define LW_MAX_MATCHER_BYTES    (64u * 1024u)
