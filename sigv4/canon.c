@@ -81,8 +81,14 @@ int canon_path(struct lw_buf *out, const char *path, bool normalize, bool double
     }
     if (path[0] != '/')
         return lw_err_set(err, 0, 0, "request path must start with '/'");
-    if (!normalize)
-        return double_encode ? canon_uri_encode(out, path, len, true) : lw_buf_add(out, path, len);
+    if (!normalize) {
+        int rc =
+            double_encode ? canon_uri_encode(out, path, len, true) : lw_buf_add(out, path, len);
+        if (rc != 0)
+            return lw_err_set(err, 0, 0, "canonical path longer than %u bytes",
+                              LW_MAX_SIGV4_CANONICAL_BYTES);
+        return 0;
+    }
 
     /* Remove dot segments (RFC 3986 5.2.4) and empty segments, as botocore's remove_dot_segments:
      * segments are kept on a stack of (offset, length) pairs; ".." pops, "." and "" vanish. The

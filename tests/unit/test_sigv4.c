@@ -514,6 +514,35 @@ static void test_refuses_bad_requests_without_leaking_secrets(void **state)
         sigv4_sign_for_http(NULL, &ok, "us-east-1", "s", -1, &suite_creds, false, &out, &err), -1);
 }
 
+static void test_oversized_inputs_are_refused_with_a_message(void **state)
+{
+    (void)state;
+    size_t big = 2u * 1024u * 1024u; /* over LW_MAX_SIGV4_CANONICAL_BYTES */
+    char *s = malloc(big + 2);
+    assert_non_null(s);
+    s[0] = '/';
+    memset(s + 1, 'a', big);
+    s[big + 1] = '\0';
+    struct sigv4_request req = {.method = "GET", .host = "h", .path = s};
+    struct sigv4_config cfg = {
+        .region = "us-east-1", .service = "s3", .unix_time_s = suite_time, .creds = &suite_creds};
+    for (int mode = 0; mode < 4; mode++) {
+        cfg.normalize_path = mode & 1;
+        cfg.double_encode_path = mode & 2;
+        struct sigv4_result res = {0};
+        struct lw_err err = {0};
+        assert_int_equal(sigv4_sign(NULL, &req, &cfg, &res, &err), -1);
+        assert_non_null(strstr(err.msg, "longer than"));
+    }
+    req.path = "/";
+    req.query = s + 1;
+    struct sigv4_result res = {0};
+    struct lw_err err = {0};
+    assert_int_equal(sigv4_sign(NULL, &req, &cfg, &res, &err), -1);
+    assert_non_null(strstr(err.msg, "longer than"));
+    free(s);
+}
+
 static void test_amz_date_formatting(void **state)
 {
     (void)state;
@@ -652,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_query_is_decoded_reencoded_and_sorted),
         cmocka_unit_test(test_headers_lowercased_trimmed_folded_and_joined),
         cmocka_unit_test(test_refuses_bad_requests_without_leaking_secrets),
+        cmocka_unit_test(test_oversized_inputs_are_refused_with_a_message),
         cmocka_unit_test(test_amz_date_formatting),
         cmocka_unit_test(test_request_file_errors_have_line_and_column),
         cmocka_unit_test(test_request_file_body_and_crlf),
