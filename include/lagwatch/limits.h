@@ -49,4 +49,18 @@
 #define LW_MAX_YAML_DEPTH        64u
 #define LW_MAX_YAML_SCALAR_BYTES (1024u * 1024u)
 
+/* AWS credential providers (sigv4/creds_*.c): one answer from IMDS, ECS or STS; a token file
+ * (web identity, ECS authorization); the blocking transport's timeouts; IMDSv2 token lifetime;
+ * the cache's refresh windows and how soon a failed refresh is retried. */
+#define LW_MAX_CREDS_BODY_BYTES      (64u * 1024u)
+#define LW_MAX_CREDS_TOKEN_BYTES     (64u * 1024u)
+#define LW_MAX_AWS_CONFIG_LINE_BYTES (16u * 1024u)
+#define LW_CREDS_CONNECT_TIMEOUT_MS  1000L
+#define LW_CREDS_TIMEOUT_MS          5000L
+#define LW_CREDS_IMDS_TOKEN_TTL_S    21600
+#define LW_CREDS_IMDS_TOKEN_SLACK_S  60
+#define LW_CREDS_ADVISORY_REFRESH_S  (15 * 60)
+#define LW_CREDS_MANDATORY_REFRESH_S (10 * 60)
+#define LW_CREDS_REFRESH_RETRY_S     10
+
 #endif
