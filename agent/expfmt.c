@@ -1247,6 +1247,13 @@ static int sample_line(struct expfmt_parser *p, const char *line, const char *q,
     struct lab *labs = p->labs;
     size_t nl = 0;
     labs[nl++] = (struct lab){"__name__", 8, name, nlen};
+    if (!om) { /* 0.0.4 allows blanks between the name and its labels (Go's text parser does) */
+        const char *b = q;
+        while (b < end && is_blank(*b))
+            b++;
+        if (b < end && *b == '{')
+            q = b;
+    }
     const char *lset = q;
     if (q < end && *q == '{') {
         if (parse_label_set(p, line, &q, end, labs, &nl, p->lim.max_labels, om) != 0)

@@ -11,7 +11,7 @@
 #include "lagwatch/log.h"
 
 const struct cli_command cli_commands[] = {
-    {"scrape", "FILE [--openmetrics]", "parse an exposition page and print its samples, sorted",
+    {"scrape", "URL|FILE [--openmetrics]", "fetch or read an exposition page and print its samples",
      cmd_scrape},
     {"aws", "SUBCOMMAND [ARGS] (sign --context FILE --request FILE --print WHAT)",
      "AWS helpers: print the stages of signing a request", cmd_aws},

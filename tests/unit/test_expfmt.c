@@ -218,6 +218,7 @@ static void test_jmx_trailing_comma_in_label_set_is_accepted_in_text_mode(void *
     (void)state;
     expect_ok(EXPFMT_TEXT_004, "a{x=\"1\",y=\"2\",} 3\n", "a{x=\"1\",y=\"2\"} 3\n");
     expect_ok(EXPFMT_TEXT_004, "a{} 3\n", "a 3\n");
+    expect_ok(EXPFMT_TEXT_004, "a { x = \"1\" , } 3\n", "a{x=\"1\"} 3\n");
     expect_err(EXPFMT_TEXT_004, "a{,} 3\n", 1, 3, "expected a label name");
     expect_err(EXPFMT_TEXT_004, "a{x=\"1\",,} 3\n", 1, 9, "expected a label name");
 }
