@@ -63,4 +63,13 @@
 #define LW_CREDS_MANDATORY_REFRESH_S (10 * 60)
 #define LW_CREDS_REFRESH_RETRY_S     10
 
+/* One PromQL expression (rule `expr`, promql-test query) and its nesting depth (parentheses,
+ * operators, calls): the parser recurses, so depth bounds its stack use. */
+#define LW_MAX_PROMQL_BYTES 65536u
+#define LW_MAX_PROMQL_DEPTH 200
+
+/* Samples one PromQL evaluation may hold at once (selected points plus intermediate results);
+ * a query over more fails with an error instead of exhausting memory. */
+#define LW_MAX_PROMQL_SAMPLES 50000000u
+
 #endif
