@@ -305,9 +305,13 @@ static int page_sample(void *ud, const struct expfmt_sample *s, struct lw_err *e
     int rc = 0;
     const char *key = NULL;
     bool debezium = strncmp(name, "debezium_", 9) == 0;
-    if (debezium)
+    if (debezium) {
+        /* canonical naming says name=; an attribute the translation does not know keeps the
+         * rule-less server= */
         key = lw_labels_get(&ls, "name");
-    else
+        if (key == NULL)
+            key = lw_labels_get(&ls, "server");
+    } else
         key = lw_labels_get(&ls, "connector");
     if (key == NULL) {
         rc = page_keep(pg, &ls, NULL, s, err);

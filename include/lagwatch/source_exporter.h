@@ -12,12 +12,13 @@
  *      SOURCE_EXPORTER_DEFAULT_KEEP), so a worker page of thousands of client metrics does not
  *      fill memory;
  *   3. gives it to its pipeline: Debezium series by their `name` label (the connector's
- *      topic.prefix, the pipeline's debezium.server), Kafka Connect series by their `connector`
- *      label; each gets pipeline="..." plus the pipeline's extra labels. Series of a connector no
- *      pipeline names are dropped; series without connector (worker metrics) are kept once,
- *      without pipeline. Every kept series gets instance="host:port".
- * A scrape is all or nothing, as in Prometheus: samples reach the sink only when the whole page
- * parsed. up and scrape_duration_seconds are emitted per pipeline (source="debezium").
+ *      topic.prefix, the pipeline's debezium.server; `server` for an attribute the translation
+ *      does not know), Kafka Connect series by their `connector` label; each gets pipeline="..."
+ * plus the pipeline's extra labels. Series of a connector no pipeline names are dropped; series
+ * without connector (worker metrics) are kept once, without pipeline. Every kept series gets
+ * instance="host:port". A scrape is all or nothing, as in Prometheus: samples reach the sink only
+ * when the whole page parsed. up and scrape_duration_seconds are emitted per pipeline
+ * (source="debezium").
  */
 #ifndef LAGWATCH_SOURCE_EXPORTER_H
 #define LAGWATCH_SOURCE_EXPORTER_H

@@ -171,6 +171,7 @@ static const char page[] =
     "debezium_mysql_connector_metrics_connected{context=\"streaming\",server=\"billing\",} 1.0\n"
     "debezium_mysql_connector_metrics_snapshotrunning{context=\"snapshot\",server=\"orders\",} "
     "0.0\n"
+    "debezium_mysql_connector_metrics_someday{context=\"streaming\",server=\"orders\",} 4.0\n"
     "kafka_connect_connector_task_metrics_status{connector=\"orders-mysql\",task=\"0\",} 1.0\n"
     "kafka_connect_connector_task_metrics_status{connector=\"other\",task=\"0\",} 1.0\n"
     "kafka_connect_worker_metrics_task_count 3.0\n"
@@ -222,10 +223,14 @@ static void test_shared_exporter_is_one_target_and_samples_go_to_their_pipeline(
                     "instance=\"connect-1:8080\",pipeline=\"orders\",task=\"0\",team=\"data\"} 1 "
                     "@1000");
     assert_line(&r, "kafka_connect_worker_metrics_task_count{instance=\"connect-1:8080\"} 3 @1000");
+    /* an attribute the translation does not know keeps its name and still finds its pipeline */
+    assert_line(&r, "debezium_mysql_connector_metrics_someday{context=\"streaming\",instance="
+                    "\"connect-1:8080\",pipeline=\"orders\",server=\"orders\",team=\"data\"} 4 "
+                    "@1000");
     assert_no(&r, "unknown");
     assert_no(&r, "connector=\"other\"");
     assert_no(&r, "kafka_consumer");
-    assert_no(&r, "debezium_mysql_connector_metrics");
+    assert_no(&r, "debezium_mysql_connector_metrics_connected");
     assert_line(&r, "up{instance=\"connect-1:8080\",pipeline=\"orders\",source=\"debezium\","
                     "team=\"data\"} 1 @1000");
     assert_line(&r, "up{instance=\"connect-1:8080\",pipeline=\"billing\",source=\"debezium\"} 1 "
@@ -235,7 +240,7 @@ static void test_shared_exporter_is_one_target_and_samples_go_to_their_pipeline(
     assert_int_equal(r.begins, 1);
     assert_int_equal(r.oks, 1);
     assert_true(t->last_ok);
-    assert_int_equal(t->last_samples, 6);
+    assert_int_equal(t->last_samples, 7);
     lw_buf_cleanup(&r.out);
     source_exporter_set_cleanup(&es);
 }
