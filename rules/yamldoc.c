@@ -184,10 +184,10 @@ int yamldoc_error(struct lw_err *err, const struct yamldoc *d, const struct yaml
     return -1;
 }
 
-static int error_at(struct lw_err *err, const struct yamldoc *d, int line, int col,
-                    const char *fmt, ...) LW_PRINTF(5, 6);
-static int error_at(struct lw_err *err, const struct yamldoc *d, int line, int col,
-                    const char *fmt, ...)
+static int error_at(struct lw_err *err, const struct yamldoc *d, int line, int col, const char *fmt,
+                    ...) LW_PRINTF(5, 6);
+static int error_at(struct lw_err *err, const struct yamldoc *d, int line, int col, const char *fmt,
+                    ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -367,10 +367,10 @@ static int on_start(struct builder *b, const yaml_event_t *ev, enum yamldoc_kind
         return error_at(b->err, b->doc, line, col, "out of memory");
     n->line = line;
     n->col = col;
-    const yaml_char_t *tag = kind == YAMLDOC_SEQ ? ev->data.sequence_start.tag
-                                                 : ev->data.mapping_start.tag;
-    const yaml_char_t *anchor = kind == YAMLDOC_SEQ ? ev->data.sequence_start.anchor
-                                                    : ev->data.mapping_start.anchor;
+    const yaml_char_t *tag =
+        kind == YAMLDOC_SEQ ? ev->data.sequence_start.tag : ev->data.mapping_start.tag;
+    const yaml_char_t *anchor =
+        kind == YAMLDOC_SEQ ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor;
     char *anchor_copy = NULL;
     if ((tag && (n->tag = strdup((const char *)tag)) == NULL) ||
         (anchor && (anchor_copy = strdup((const char *)anchor)) == NULL)) {
@@ -413,8 +413,7 @@ static int on_alias(struct builder *b, const yaml_event_t *ev, int line, int col
         for (size_t i = 0; i < b->depth; i++)
             if (b->stack[i].anchor && strcmp(b->stack[i].anchor, name) == 0)
                 return error_at(b->err, b->doc, line, col,
-                                "alias '*%s' refers to its own enclosing node (recursion)",
-                                name);
+                                "alias '*%s' refers to its own enclosing node (recursion)", name);
         return error_at(b->err, b->doc, line, col, "unknown anchor '%s'", name);
     }
     if (charge(b, a->count, line, col) != 0)
@@ -549,8 +548,7 @@ const struct yamldoc_node *yamldoc_map_value(const struct yamldoc_node *map, siz
 bool yamldoc_scalar_is(const struct yamldoc_node *n, const char *s)
 {
     size_t len = strlen(s);
-    return n && n->kind == YAMLDOC_SCALAR && n->scalar_len == len &&
-           memcmp(n->scalar, s, len) == 0;
+    return n && n->kind == YAMLDOC_SCALAR && n->scalar_len == len && memcmp(n->scalar, s, len) == 0;
 }
 
 const struct yamldoc_node *yamldoc_map_get(const struct yamldoc_node *map, const char *key)
@@ -723,7 +721,7 @@ int yamldoc_get_int64(const struct yamldoc_node *n, int64_t *out, const struct y
     if (!typed_ok(n, TAG_INT) || yamldoc_is_null(n))
         return yamldoc_error(err, d, n, "expected an integer, got %s",
                              n->kind == YAMLDOC_SCALAR && !yamldoc_is_null(n) ? "a quoted string"
-                                                                             : kind_name(n));
+                                                                              : kind_name(n));
     const char *s = n->scalar;
     size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
     if (i >= n->scalar_len)
@@ -746,7 +744,7 @@ int yamldoc_get_double(const struct yamldoc_node *n, double *out, const struct y
     if (!(typed_ok(n, TAG_FLOAT) || typed_ok(n, TAG_INT)) || yamldoc_is_null(n))
         return yamldoc_error(err, d, n, "expected a number, got %s",
                              n->kind == YAMLDOC_SCALAR && !yamldoc_is_null(n) ? "a quoted string"
-                                                                             : kind_name(n));
+                                                                              : kind_name(n));
     const char *s = n->scalar;
     const char *body = (s[0] == '-' || s[0] == '+') ? s + 1 : s;
     if (strcasecmp(body, ".inf") == 0) {
@@ -781,8 +779,7 @@ int yamldoc_get_duration_ms(const struct yamldoc_node *n, int64_t *out, const st
                             struct lw_err *err)
 {
     if (n->kind != YAMLDOC_SCALAR || yamldoc_is_null(n))
-        return yamldoc_error(err, d, n, "expected a duration like 30s or 5m, got %s",
-                             kind_name(n));
+        return yamldoc_error(err, d, n, "expected a duration like 30s or 5m, got %s", kind_name(n));
     struct lw_err derr = {0};
     if (duration_parse(n->scalar, n->scalar_len, out, &derr) != 0) {
         int col = n->col;
@@ -870,8 +867,8 @@ static int interpolate_scalar(const struct yamldoc *d, struct yamldoc_node *n,
             (void)lw_buf_add(&b, def, def_len);
         else if (val == NULL) {
             error_at(err, d, n->line, col,
-                     "environment variable %s is not set (use ${%s:-default} for a default)",
-                     name, name);
+                     "environment variable %s is not set (use ${%s:-default} for a default)", name,
+                     name);
             goto cleanup;
         }
         i = j + 1;
@@ -954,8 +951,8 @@ static int emit_node(yaml_emitter_t *em, const struct yamldoc_node *n, yamldoc_s
         const struct yamldoc_node *k = n->items[i], *v = n->items[i + 1];
         if (emit_node(em, k, secret, ctx) != 0)
             return -1;
-        bool hide = secret && k->kind == YAMLDOC_SCALAR && !yamldoc_is_null(v) &&
-                    secret(k->scalar, ctx);
+        bool hide =
+            secret && k->kind == YAMLDOC_SCALAR && !yamldoc_is_null(v) && secret(k->scalar, ctx);
         if (hide ? emit_scalar(em, "<secret>", 8, false) : emit_node(em, v, secret, ctx) != 0)
             return -1;
     }

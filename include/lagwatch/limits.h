@@ -21,6 +21,9 @@
 /* Label names and one Alertmanager-syntax matcher (routes, inhibit rules, silences). */
 #define LW_MAX_LABEL_NAME_BYTES 1024u
 #define LW_MAX_MATCHER_BYTES    (64u * 1024u)
+
+/* A secret read from a *_file key (webhook URL, routing key, token, password). */
+#define LW_MAX_SECRET_BYTES 8192u
 /* Exposition pages (JMX exporter, Kafka Connect workers): one scrape after decompression. Config:
  * a source's `body_size_limit`. */
 #define LW_MAX_SCRAPE_BYTES (64u * 1024u * 1024u)

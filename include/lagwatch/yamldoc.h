@@ -24,12 +24,12 @@ enum yamldoc_kind { YAMLDOC_SCALAR, YAMLDOC_SEQ, YAMLDOC_MAP };
 
 struct yamldoc_node {
     enum yamldoc_kind kind;
-    int line, col; /* 1-based, where the node starts */
-    const char *tag;     /* NULL unless explicit ("tag:yaml.org,2002:str" for !!str) */
-    char *scalar;        /* SCALAR: the text, NUL-terminated (may hold NULs: use scalar_len) */
+    int line, col;   /* 1-based, where the node starts */
+    const char *tag; /* NULL unless explicit ("tag:yaml.org,2002:str" for !!str) */
+    char *scalar;    /* SCALAR: the text, NUL-terminated (may hold NULs: use scalar_len) */
     size_t scalar_len;
-    bool plain;          /* plain (unquoted, not block) scalars may be null/bool/number */
-    bool single_line;    /* the scalar's text sits on one source line (column maths is exact) */
+    bool plain;       /* plain (unquoted, not block) scalars may be null/bool/number */
+    bool single_line; /* the scalar's text sits on one source line (column maths is exact) */
     struct yamldoc_node **items; /* SEQ: items; MAP: keys[i]=items[2i], values[i]=items[2i+1] */
     size_t n;                    /* SEQ: number of items; MAP: 2 * number of pairs */
 };
@@ -88,8 +88,8 @@ bool yamldoc_is_null(const struct yamldoc_node *n);
  * - duration_ms: Prometheus duration ("90s", "1h30m"); errors point at the column inside. */
 LW_MUST_CHECK int yamldoc_get_string(const struct yamldoc_node *n, const char **out,
                                      const struct yamldoc *d, struct lw_err *err);
-LW_MUST_CHECK int yamldoc_get_bool(const struct yamldoc_node *n, bool *out,
-                                   const struct yamldoc *d, struct lw_err *err);
+LW_MUST_CHECK int yamldoc_get_bool(const struct yamldoc_node *n, bool *out, const struct yamldoc *d,
+                                   struct lw_err *err);
 LW_MUST_CHECK int yamldoc_get_int64(const struct yamldoc_node *n, int64_t *out,
                                     const struct yamldoc *d, struct lw_err *err);
 LW_MUST_CHECK int yamldoc_get_double(const struct yamldoc_node *n, double *out,

@@ -1,5 +1,6 @@
 /* test_yamldoc.c — the positioned YAML layer: positions, anchors and alias bombs, duplicate and
- * unknown keys with "did you mean", typed reads and their errors, ${VAR} interpolation, emitting. */
+ * unknown keys with "did you mean", typed reads and their errors, ${VAR} interpolation, emitting.
+ */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
