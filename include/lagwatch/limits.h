@@ -75,4 +75,8 @@
  * a query over more fails with an error instead of exhausting memory. */
 #define LW_MAX_PROMQL_SAMPLES 50000000u
 
+/* Series in the sample store (all sources together) when store_options.max_series is 0; appends
+ * that would create more fail with STORE_ERR_SERIES_LIMIT. */
+#define LW_MAX_STORE_SERIES 1000000u
+
 #endif
