@@ -79,4 +79,8 @@
  * that would create more fail with STORE_ERR_SERIES_LIMIT. */
 #define LW_MAX_STORE_SERIES 1000000u
 
+/* Values one expanding series notation may expand to (`1+1x100000`): test scripts and promtool
+ * unit-test files are input from outside too. */
+#define LW_MAX_SERIESNOT_VALUES 1000000u
+
 #endif
