@@ -27,8 +27,8 @@ struct xfer {
     char *body; /* request body copy (libcurl reads it without copying) */
     struct lw_buf resp;
     size_t max_body;
-    int too_big;     /* the body passed max_body: the transfer was aborted */
-    int bad_headers; /* too many or too long response headers: aborted */
+    int too_big;                 /* the body passed max_body: the transfer was aborted */
+    int bad_headers;             /* too many or too long response headers: aborted */
     struct http_header *headers; /* owned name/value strings */
     size_t n_headers, cap_headers;
     http_done_fn done;
@@ -109,8 +109,7 @@ static void trim(const char **s, const char **e)
 {
     while (*s < *e && (**s == ' ' || **s == '\t'))
         (*s)++;
-    while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r' ||
-                       (*e)[-1] == '\n'))
+    while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r' || (*e)[-1] == '\n'))
         (*e)--;
 }
 
@@ -294,14 +293,14 @@ static int setup_easy(struct http_client *c, struct xfer *x, const struct http_r
 {
     CURL *e = x->easy;
     const char *method = req->method ? req->method : (req->body_len ? "POST" : "GET");
-    long connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms
-                                                  : HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
+    long connect_ms =
+        req->connect_timeout_ms > 0 ? req->connect_timeout_ms : HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
     long total_ms = req->timeout_ms > 0 ? req->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
     CURLcode rc = CURLE_OK;
-#define SET(opt, val)                                                                             \
-    do {                                                                                          \
-        if (rc == CURLE_OK)                                                                       \
-            rc = curl_easy_setopt(e, opt, val);                                                   \
+#define SET(opt, val)                           \
+    do {                                        \
+        if (rc == CURLE_OK)                     \
+            rc = curl_easy_setopt(e, opt, val); \
     } while (0)
     SET(CURLOPT_URL, req->url);
     SET(CURLOPT_PRIVATE, x);
@@ -345,8 +344,8 @@ static int setup_easy(struct http_client *c, struct xfer *x, const struct http_r
         return lw_err_set(err, 0, 0, "%s %s: %s", method, req->url, curl_easy_strerror(rc));
     for (size_t i = 0; i < req->n_headers; i++) {
         const struct http_header *h = &req->headers[i];
-        if (h->name == NULL || h->name[0] == '\0' || strchr(h->name, ':') ||
-            has_crlf(h->name) || has_crlf(h->value))
+        if (h->name == NULL || h->name[0] == '\0' || strchr(h->name, ':') || has_crlf(h->name) ||
+            has_crlf(h->value))
             return lw_err_set(err, 0, 0, "request header %zu is not a valid header", i);
         if (add_header(x, h->name, h->value ? h->value : "") != 0)
             return lw_err_set(err, 0, 0, "request header '%s' is too long", h->name);
@@ -371,8 +370,8 @@ static int start_xfer(struct http_client *c, struct xfer *x)
     return 0;
 }
 
-int http_submit(struct http_client *c, const struct http_request *req, http_done_fn done,
-                void *ud, struct lw_err *err)
+int http_submit(struct http_client *c, const struct http_request *req, http_done_fn done, void *ud,
+                struct lw_err *err)
 {
     if (c->closing)
         return lw_err_set(err, 0, 0, "the HTTP client is shutting down");

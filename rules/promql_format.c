@@ -49,13 +49,13 @@ void pq_format_float(double v, char *out, size_t n)
     long exp10 = strtol(q + 1, NULL, 10);
     char *o = out;
     size_t left = n;
-#define PUT(...)                                                                                   \
-    do {                                                                                           \
-        int w_ = snprintf(o, left, __VA_ARGS__);                                                   \
-        if (w_ < 0 || (size_t)w_ >= left)                                                          \
-            return;                                                                                \
-        o += w_;                                                                                   \
-        left -= (size_t)w_;                                                                        \
+#define PUT(...)                                 \
+    do {                                         \
+        int w_ = snprintf(o, left, __VA_ARGS__); \
+        if (w_ < 0 || (size_t)w_ >= left)        \
+            return;                              \
+        o += w_;                                 \
+        left -= (size_t)w_;                      \
     } while (0)
     if (neg)
         PUT("-");
@@ -85,15 +85,33 @@ static void put_quoted(struct lw_buf *b, const char *s)
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         switch (c) {
-        case '"': lw_buf_adds(b, "\\\""); break;
-        case '\\': lw_buf_adds(b, "\\\\"); break;
-        case '\n': lw_buf_adds(b, "\\n"); break;
-        case '\t': lw_buf_adds(b, "\\t"); break;
-        case '\r': lw_buf_adds(b, "\\r"); break;
-        case '\a': lw_buf_adds(b, "\\a"); break;
-        case '\b': lw_buf_adds(b, "\\b"); break;
-        case '\f': lw_buf_adds(b, "\\f"); break;
-        case '\v': lw_buf_adds(b, "\\v"); break;
+        case '"':
+            lw_buf_adds(b, "\\\"");
+            break;
+        case '\\':
+            lw_buf_adds(b, "\\\\");
+            break;
+        case '\n':
+            lw_buf_adds(b, "\\n");
+            break;
+        case '\t':
+            lw_buf_adds(b, "\\t");
+            break;
+        case '\r':
+            lw_buf_adds(b, "\\r");
+            break;
+        case '\a':
+            lw_buf_adds(b, "\\a");
+            break;
+        case '\b':
+            lw_buf_adds(b, "\\b");
+            break;
+        case '\f':
+            lw_buf_adds(b, "\\f");
+            break;
+        case '\v':
+            lw_buf_adds(b, "\\v");
+            break;
         default:
             if (c < 0x20 || c == 0x7f)
                 lw_buf_addf(b, "\\x%02x", c);

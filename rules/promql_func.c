@@ -8,9 +8,9 @@
 
 #include <string.h>
 
-#define S PROMQL_SCALAR
-#define V PROMQL_VECTOR
-#define M PROMQL_MATRIX
+#define S   PROMQL_SCALAR
+#define V   PROMQL_VECTOR
+#define M   PROMQL_MATRIX
 #define STR PROMQL_STRING
 
 static const struct pq_func funcs[] = {
@@ -50,16 +50,65 @@ static const struct pq_func funcs[] = {
 };
 
 /* Every other function Prometheus 3 knows. */
-static const char *const prometheus_only[] = {
-    "acos", "acosh", "asin", "asinh", "atan", "atanh", "cos", "cosh", "count_values",
-    "day_of_month", "day_of_week", "day_of_year", "days_in_month", "deg", "double_exponential_smoothing",
-    "exp", "first_over_time", "histogram_avg", "histogram_count", "histogram_fraction",
-    "histogram_quantile", "histogram_stddev", "histogram_stdvar", "histogram_sum", "holt_winters",
-    "hour", "info", "ln", "log10", "log2", "mad_over_time", "minute", "month", "pi",
-    "present_over_time", "rad", "sgn", "sin", "sinh", "sort_by_label", "sort_by_label_desc", "sqrt",
-    "stddev_over_time", "stdvar_over_time", "tan", "tanh", "ts_of_first_over_time",
-    "ts_of_last_over_time", "ts_of_max_over_time", "ts_of_min_over_time", "year",
-    "max_of", "min_of", "limitk", "limit_ratio", "step", "range", "start", "end"};
+static const char *const prometheus_only[] = {"acos",
+                                              "acosh",
+                                              "asin",
+                                              "asinh",
+                                              "atan",
+                                              "atanh",
+                                              "cos",
+                                              "cosh",
+                                              "count_values",
+                                              "day_of_month",
+                                              "day_of_week",
+                                              "day_of_year",
+                                              "days_in_month",
+                                              "deg",
+                                              "double_exponential_smoothing",
+                                              "exp",
+                                              "first_over_time",
+                                              "histogram_avg",
+                                              "histogram_count",
+                                              "histogram_fraction",
+                                              "histogram_quantile",
+                                              "histogram_stddev",
+                                              "histogram_stdvar",
+                                              "histogram_sum",
+                                              "holt_winters",
+                                              "hour",
+                                              "info",
+                                              "ln",
+                                              "log10",
+                                              "log2",
+                                              "mad_over_time",
+                                              "minute",
+                                              "month",
+                                              "pi",
+                                              "present_over_time",
+                                              "rad",
+                                              "sgn",
+                                              "sin",
+                                              "sinh",
+                                              "sort_by_label",
+                                              "sort_by_label_desc",
+                                              "sqrt",
+                                              "stddev_over_time",
+                                              "stdvar_over_time",
+                                              "tan",
+                                              "tanh",
+                                              "ts_of_first_over_time",
+                                              "ts_of_last_over_time",
+                                              "ts_of_max_over_time",
+                                              "ts_of_min_over_time",
+                                              "year",
+                                              "max_of",
+                                              "min_of",
+                                              "limitk",
+                                              "limit_ratio",
+                                              "step",
+                                              "range",
+                                              "start",
+                                              "end"};
 
 const struct pq_func *pq_func_lookup(const char *name)
 {

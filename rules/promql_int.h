@@ -76,16 +76,16 @@ void pq_pos(const char *src, size_t len, size_t off, int *line, int *col);
 /* ---- tree ---- */
 
 enum pq_kind {
-    PQ_NUM,    /* num */
-    PQ_STR,    /* str */
-    PQ_VSEL,   /* name (may be NULL), ms/n_ms, offset_ms, at_* */
-    PQ_MSEL,   /* a: the PQ_VSEL (which holds offset and @), range_ms */
-    PQ_SUBQ,   /* a, range_ms, step_ms (0 = default), offset_ms, at_* */
-    PQ_PAREN,  /* a */
-    PQ_UNARY,  /* op (ADD or SUB), a */
-    PQ_BIN,    /* op, a (lhs), b (rhs), ret_bool, matching */
-    PQ_AGG,    /* agg, a (expr), param (topk/bottomk/quantile), grouping */
-    PQ_CALL,   /* fn, args */
+    PQ_NUM,   /* num */
+    PQ_STR,   /* str */
+    PQ_VSEL,  /* name (may be NULL), ms/n_ms, offset_ms, at_* */
+    PQ_MSEL,  /* a: the PQ_VSEL (which holds offset and @), range_ms */
+    PQ_SUBQ,  /* a, range_ms, step_ms (0 = default), offset_ms, at_* */
+    PQ_PAREN, /* a */
+    PQ_UNARY, /* op (ADD or SUB), a */
+    PQ_BIN,   /* op, a (lhs), b (rhs), ret_bool, matching */
+    PQ_AGG,   /* agg, a (expr), param (topk/bottomk/quantile), grouping */
+    PQ_CALL,  /* fn, args */
 };
 
 enum pq_binop {

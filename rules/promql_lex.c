@@ -69,7 +69,8 @@ static int lex_number(struct pq_lexer *lx, struct pq_token *tok, struct lw_err *
     tok->off = start;
     tok->len = len;
     int64_t ms;
-    if (len > 0 && isalpha((unsigned char)s[i - 1]) && duration_parse(s + start, len, &ms, NULL) == 0) {
+    if (len > 0 && isalpha((unsigned char)s[i - 1]) &&
+        duration_parse(s + start, len, &ms, NULL) == 0) {
         tok->kind = PQ_T_DURATION;
         tok->dur_ms = ms;
         tok->num = (double)ms / 1000.0;
@@ -185,10 +186,10 @@ int pq_lex_next(struct pq_lexer *lx, struct pq_token *tok, struct lw_err *err)
         const char *text;
         enum pq_tok kind;
     } ops[] = {
-        {"==", PQ_T_EQLC}, {"!=", PQ_T_NEQ},   {"<=", PQ_T_LTE},   {">=", PQ_T_GTE},
-        {"=~", PQ_T_RE},   {"!~", PQ_T_NRE},   {"=", PQ_T_ASSIGN}, {"<", PQ_T_LSS},
-        {">", PQ_T_GTR},   {"+", PQ_T_ADD},    {"-", PQ_T_SUB},    {"*", PQ_T_MUL},
-        {"/", PQ_T_DIV},   {"%", PQ_T_MOD},    {"^", PQ_T_POW},    {"(", PQ_T_LPAREN},
+        {"==", PQ_T_EQLC},  {"!=", PQ_T_NEQ},   {"<=", PQ_T_LTE},   {">=", PQ_T_GTE},
+        {"=~", PQ_T_RE},    {"!~", PQ_T_NRE},   {"=", PQ_T_ASSIGN}, {"<", PQ_T_LSS},
+        {">", PQ_T_GTR},    {"+", PQ_T_ADD},    {"-", PQ_T_SUB},    {"*", PQ_T_MUL},
+        {"/", PQ_T_DIV},    {"%", PQ_T_MOD},    {"^", PQ_T_POW},    {"(", PQ_T_LPAREN},
         {")", PQ_T_RPAREN}, {"{", PQ_T_LBRACE}, {"}", PQ_T_RBRACE}, {"[", PQ_T_LBRACK},
         {"]", PQ_T_RBRACK}, {",", PQ_T_COMMA},  {":", PQ_T_COLON},  {"@", PQ_T_AT},
     };
@@ -264,14 +265,30 @@ int pq_lex_unquote(const struct pq_lexer *lx, const struct pq_token *tok, char *
         size_t esc = i;
         char e = s[++i];
         switch (e) {
-        case 'a': r[o++] = '\a'; break;
-        case 'b': r[o++] = '\b'; break;
-        case 'f': r[o++] = '\f'; break;
-        case 'n': r[o++] = '\n'; break;
-        case 'r': r[o++] = '\r'; break;
-        case 't': r[o++] = '\t'; break;
-        case 'v': r[o++] = '\v'; break;
-        case '\\': r[o++] = '\\'; break;
+        case 'a':
+            r[o++] = '\a';
+            break;
+        case 'b':
+            r[o++] = '\b';
+            break;
+        case 'f':
+            r[o++] = '\f';
+            break;
+        case 'n':
+            r[o++] = '\n';
+            break;
+        case 'r':
+            r[o++] = '\r';
+            break;
+        case 't':
+            r[o++] = '\t';
+            break;
+        case 'v':
+            r[o++] = '\v';
+            break;
+        case '\\':
+            r[o++] = '\\';
+            break;
         case '"':
         case '\'':
             if (e != q) {

@@ -32,18 +32,22 @@ const char *pq_agg_str(enum pq_agg a)
 
 const char *pq_binop_str(int op)
 {
-    static const char *const s[] = {"+",  "-", "*",  "/",  "%",   "^",  "==",    "!=",
-                                    ">",  "<", ">=", "<=", "and", "or", "unless"};
+    static const char *const s[] = {
+        "+", "-", "*", "/", "%", "^", "==", "!=", ">", "<", ">=", "<=", "and", "or", "unless"};
     return s[op];
 }
 
 const char *pq_type_name(enum promql_type t)
 {
     switch (t) {
-    case PROMQL_SCALAR: return "scalar";
-    case PROMQL_VECTOR: return "instant vector";
-    case PROMQL_MATRIX: return "range vector";
-    case PROMQL_STRING: return "string";
+    case PROMQL_SCALAR:
+        return "scalar";
+    case PROMQL_VECTOR:
+        return "instant vector";
+    case PROMQL_MATRIX:
+        return "range vector";
+    case PROMQL_STRING:
+        return "string";
     }
     return "?";
 }
@@ -276,10 +280,18 @@ static int matchers(struct parser *p, struct promql_expr *e)
         }
         enum lw_match_op op;
         switch (p->tok.kind) {
-        case PQ_T_ASSIGN: op = LW_MATCH_EQ; break;
-        case PQ_T_NEQ: op = LW_MATCH_NE; break;
-        case PQ_T_RE: op = LW_MATCH_RE; break;
-        case PQ_T_NRE: op = LW_MATCH_NRE; break;
+        case PQ_T_ASSIGN:
+            op = LW_MATCH_EQ;
+            break;
+        case PQ_T_NEQ:
+            op = LW_MATCH_NE;
+            break;
+        case PQ_T_RE:
+            op = LW_MATCH_RE;
+            break;
+        case PQ_T_NRE:
+            op = LW_MATCH_NRE;
+            break;
         default:
             free(name);
             return unexpected(p, "label matching operator");
@@ -452,8 +464,10 @@ static int aggregation(struct parser *p, enum pq_agg agg, size_t off, struct pro
         for (size_t i = 0; i < tmp.n_args; i++)
             promql_expr_free(tmp.args[i]);
         free(tmp.args);
-        perr_at(p, off, "wrong number of arguments for aggregate expression provided, expected %zu, got %zu",
-                want, tmp.n_args);
+        perr_at(
+            p, off,
+            "wrong number of arguments for aggregate expression provided, expected %zu, got %zu",
+            want, tmp.n_args);
         goto fail;
     }
     if (has_param) {
@@ -670,9 +684,9 @@ static int primary(struct parser *p, struct promql_expr **out)
                 goto fail;
             break;
         }
-        static const char *const reserved[] = {"and",    "or",          "unless",      "bool",
-                                               "on",     "ignoring",    "group_left",  "group_right",
-                                               "by",     "without",     "offset",      "atan2"};
+        static const char *const reserved[] = {"and", "or",       "unless",     "bool",
+                                               "on",  "ignoring", "group_left", "group_right",
+                                               "by",  "without",  "offset",     "atan2"};
         for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++) {
             if (strcmp(name, reserved[i]) == 0) {
                 free(name);
@@ -697,19 +711,44 @@ fail:
 static int binop_of(struct parser *p, int *prec)
 {
     switch (p->tok.kind) {
-    case PQ_T_ADD: *prec = 4; return PQ_OP_ADD;
-    case PQ_T_SUB: *prec = 4; return PQ_OP_SUB;
-    case PQ_T_MUL: *prec = 5; return PQ_OP_MUL;
-    case PQ_T_DIV: *prec = 5; return PQ_OP_DIV;
-    case PQ_T_MOD: *prec = 5; return PQ_OP_MOD;
-    case PQ_T_POW: *prec = 6; return PQ_OP_POW;
-    case PQ_T_EQLC: *prec = 3; return PQ_OP_EQ;
-    case PQ_T_NEQ: *prec = 3; return PQ_OP_NE;
-    case PQ_T_GTR: *prec = 3; return PQ_OP_GT;
-    case PQ_T_LSS: *prec = 3; return PQ_OP_LT;
-    case PQ_T_GTE: *prec = 3; return PQ_OP_GE;
-    case PQ_T_LTE: *prec = 3; return PQ_OP_LE;
-    default: break;
+    case PQ_T_ADD:
+        *prec = 4;
+        return PQ_OP_ADD;
+    case PQ_T_SUB:
+        *prec = 4;
+        return PQ_OP_SUB;
+    case PQ_T_MUL:
+        *prec = 5;
+        return PQ_OP_MUL;
+    case PQ_T_DIV:
+        *prec = 5;
+        return PQ_OP_DIV;
+    case PQ_T_MOD:
+        *prec = 5;
+        return PQ_OP_MOD;
+    case PQ_T_POW:
+        *prec = 6;
+        return PQ_OP_POW;
+    case PQ_T_EQLC:
+        *prec = 3;
+        return PQ_OP_EQ;
+    case PQ_T_NEQ:
+        *prec = 3;
+        return PQ_OP_NE;
+    case PQ_T_GTR:
+        *prec = 3;
+        return PQ_OP_GT;
+    case PQ_T_LSS:
+        *prec = 3;
+        return PQ_OP_LT;
+    case PQ_T_GTE:
+        *prec = 3;
+        return PQ_OP_GE;
+    case PQ_T_LTE:
+        *prec = 3;
+        return PQ_OP_LE;
+    default:
+        break;
     }
     if (tok_is_kw(p, "and")) {
         *prec = 2;
@@ -767,8 +806,10 @@ static int bin_modifiers(struct parser *p, struct promql_expr *e)
 static int check_binary(struct parser *p, struct promql_expr *e, size_t op_off)
 {
     enum promql_type lt = e->a->type, rt = e->b->type;
-    if ((lt != PROMQL_SCALAR && lt != PROMQL_VECTOR) || (rt != PROMQL_SCALAR && rt != PROMQL_VECTOR))
-        return perr_at(p, e->off, "binary expression must contain only scalar and instant vector types");
+    if ((lt != PROMQL_SCALAR && lt != PROMQL_VECTOR) ||
+        (rt != PROMQL_SCALAR && rt != PROMQL_VECTOR))
+        return perr_at(p, e->off,
+                       "binary expression must contain only scalar and instant vector types");
     if (e->ret_bool && !is_comparison(e->op))
         return perr_at(p, op_off, "bool modifier can only be used on comparison operators");
     if (is_comparison(e->op) && lt == PROMQL_SCALAR && rt == PROMQL_SCALAR && !e->ret_bool)
@@ -814,7 +855,9 @@ static int parse_expr(struct parser *p, int min_prec, struct promql_expr **out)
             goto done;
         if (operand->type != PROMQL_SCALAR && operand->type != PROMQL_VECTOR) {
             promql_expr_free(operand);
-            perr_at(p, off, "unary expression only allowed on expressions of type scalar or instant vector, got \"%s\"",
+            perr_at(p, off,
+                    "unary expression only allowed on expressions of type scalar or instant "
+                    "vector, got \"%s\"",
                     pq_type_name(operand->type));
             goto done;
         }

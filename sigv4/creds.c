@@ -243,8 +243,8 @@ int creds_parse_json(const char *body, size_t len, const char *provider, int64_t
     }
     if (exp) {
         if (creds_parse_iso8601(exp, &c.expires_unix_s) != 0) {
-            lw_err_set(err, 0, 0, "%s: credentials answer has a bad Expiration \"%.40s\"",
-                       provider, exp);
+            lw_err_set(err, 0, 0, "%s: credentials answer has a bad Expiration \"%.40s\"", provider,
+                       exp);
             goto cleanup;
         }
         if (c.expires_unix_s <= now_unix_s) {
@@ -333,8 +333,7 @@ static void static_destroy(void *impl)
     free(impl);
 }
 
-static const struct creds_provider_vtable static_vt = {"static", static_get, NULL,
-                                                       static_destroy};
+static const struct creds_provider_vtable static_vt = {"static", static_get, NULL, static_destroy};
 
 struct creds_provider *creds_static_new(const char *access_key_id, const char *secret,
                                         const char *session_token)

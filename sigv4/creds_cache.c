@@ -53,8 +53,7 @@ static int hand_out(struct cache *c, struct creds *out, struct lw_err *err)
     return 0;
 }
 
-static int cache_get(struct creds_provider *p, int64_t now, struct creds *out,
-                     struct lw_err *err)
+static int cache_get(struct creds_provider *p, int64_t now, struct creds *out, struct lw_err *err)
 {
     struct cache *c = p->impl;
     int rc;

@@ -34,8 +34,7 @@ static int chain_get(struct creds_provider *p, int64_t now_unix_s, struct creds 
             (void)lw_buf_adds(&why, "; ");
         (void)lw_buf_adds(&why, e.msg);
     }
-    lw_err_set(err, 0, 0, "no AWS credentials found: %s",
-               c->n ? lw_buf_str(&why) : "no providers");
+    lw_err_set(err, 0, 0, "no AWS credentials found: %s", c->n ? lw_buf_str(&why) : "no providers");
     lw_buf_cleanup(&why);
     return -1;
 }

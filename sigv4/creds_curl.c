@@ -88,8 +88,7 @@ int creds_http_curl(void *ud, const struct creds_http_request *req,
             lw_err_set(err, 0, 0, "answer from %.200s is larger than %zu bytes", req->url,
                        req->max_body_bytes);
         else
-            lw_err_set(err, 0, 0, "%s %.200s: %s", req->method, req->url,
-                       curl_easy_strerror(cc));
+            lw_err_set(err, 0, 0, "%s %.200s: %s", req->method, req->url, curl_easy_strerror(cc));
         goto cleanup;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);

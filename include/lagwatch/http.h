@@ -41,14 +41,14 @@ struct http_request {
     long connect_timeout_ms; /* 0: HTTP_DEFAULT_CONNECT_TIMEOUT_MS */
     long timeout_ms;         /* whole transfer; 0: HTTP_DEFAULT_TIMEOUT_MS */
     size_t max_body_bytes;   /* 0: the client's */
-    bool accept_gzip;        /* send Accept-Encoding: gzip and inflate (the cap counts inflated bytes) */
-    bool follow_redirects;   /* follow up to 10 redirects (scrapes do, AWS calls do not) */
-    long start_delay_ms;     /* start the transfer this long after submit (retry backoff); 0 = now */
+    bool accept_gzip; /* send Accept-Encoding: gzip and inflate (the cap counts inflated bytes) */
+    bool follow_redirects; /* follow up to 10 redirects (scrapes do, AWS calls do not) */
+    long start_delay_ms;   /* start the transfer this long after submit (retry backoff); 0 = now */
 };
 
 struct http_response {
-    int status;  /* HTTP status; 0 = transport error (see error) */
-    char *error; /* transport error text, or NULL when status != 0 */
+    int status;                  /* HTTP status; 0 = transport error (see error) */
+    char *error;                 /* transport error text, or NULL when status != 0 */
     struct http_header *headers; /* those of the final response, in order; names as received */
     size_t n_headers;
     char *body; /* NUL-terminated (the NUL is not counted in body_len); never NULL */

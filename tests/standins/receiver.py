@@ -131,7 +131,11 @@ def main():
     ap.add_argument("--print", action="store_true")
     args = ap.parse_args()
     PRINT = args.print
-    srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):  # clients that hang up are expected
+            pass
+
+    srv = Server(("127.0.0.1", args.port), Handler)
     srv.daemon_threads = True
     with open(args.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))

@@ -11,10 +11,10 @@
 
 #include "lagwatch/creds.h"
 
-#define FAKE_MAX_VARS    32
-#define FAKE_MAX_STEPS   32
-#define FAKE_LOG_BYTES   16384
-#define FAKE_HDR_BYTES   4096
+#define FAKE_MAX_VARS  32
+#define FAKE_MAX_STEPS 32
+#define FAKE_LOG_BYTES 16384
+#define FAKE_HDR_BYTES 4096
 
 struct fake_env {
     const char *names[FAKE_MAX_VARS];
@@ -27,10 +27,10 @@ void fake_env_set(struct fake_env *e, const char *name, const char *value);
 const char *fake_getenv(void *ud, const char *name);
 
 struct fake_step {
-    const char *method;  /* expected method */
-    const char *url;     /* expected URL, exactly */
-    long status;         /* answer status; 0 = transport failure ("timed out") */
-    const char *body;    /* answer body */
+    const char *method; /* expected method */
+    const char *url;    /* expected URL, exactly */
+    long status;        /* answer status; 0 = transport failure ("timed out") */
+    const char *body;   /* answer body */
 };
 
 struct fake_http {

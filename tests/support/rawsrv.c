@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RAWSRV_MAX_REQUEST (4u * 1024u * 1024u)
+#define RAWSRV_MAX_REQUEST  (4u * 1024u * 1024u)
 #define RAWSRV_MAX_RECORDED 4096
 
 struct ts_rawsrv {

@@ -87,8 +87,12 @@ static void test_parses_aws_times(void **state)
     assert_int_equal(t, 1795881600);
     assert_int_equal(creds_parse_iso8601("2026-11-28T16:00:00+00:00", &t), 0);
     assert_int_equal(t, 1795881600);
-    const char *bad[] = {"", "2026-11-28", "2026-11-28T16:00:00", "2026-13-28T16:00:00Z",
-                         "2026-11-28T16:00:00+01:00", "2026-11-28T16:00:00Zjunk",
+    const char *bad[] = {"",
+                         "2026-11-28",
+                         "2026-11-28T16:00:00",
+                         "2026-13-28T16:00:00Z",
+                         "2026-11-28T16:00:00+01:00",
+                         "2026-11-28T16:00:00Zjunk",
                          "2026-11-28 16:00:00Z"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(creds_parse_iso8601(bad[i], &t), -1);
@@ -137,9 +141,9 @@ static void test_json_answer_parsed_and_bad_ones_refused(void **state)
 /* A provider whose answers a test scripts: each get pops the next (or fails). */
 struct scripted {
     int calls;
-    int fail;           /* next gets fail */
-    int64_t expires;    /* expiry of what it hands out */
-    char key[32];       /* access key id it hands out */
+    int fail;        /* next gets fail */
+    int64_t expires; /* expiry of what it hands out */
+    char key[32];    /* access key id it hands out */
 };
 
 static int scripted_get(struct creds_provider *p, int64_t now, struct creds *out,

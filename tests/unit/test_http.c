@@ -162,8 +162,12 @@ static void test_post_sends_the_body_and_keeps_the_status(void **state)
     struct http_client *c = client();
     const char body[] = "{\"a\":1}";
     struct http_header h[] = {{"Content-Type", "application/json"}};
-    struct http_request req = {.method = "POST", .url = url("/echo"), .headers = h,
-                               .n_headers = 1, .body = body, .body_len = sizeof body - 1};
+    struct http_request req = {.method = "POST",
+                               .url = url("/echo"),
+                               .headers = h,
+                               .n_headers = 1,
+                               .body = body,
+                               .body_len = sizeof body - 1};
     struct http_response r = {0};
     struct lw_err err = {0};
     assert_int_equal(http_fetch_sync(c, &req, &r, &err), 0);
@@ -390,8 +394,12 @@ static void test_request_headers_and_user_agent_are_sent(void **state)
     struct http_client *c = client();
     char u[128];
     struct http_header h[] = {{"X-Amz-Date", "20150830T123600Z"}, {"X-Empty", ""}};
-    struct http_request req = {.method = "PUT", .url = ts_rawsrv_url(rs, "/p?q=1", u, sizeof u),
-                               .headers = h, .n_headers = 2, .body = "abc", .body_len = 3};
+    struct http_request req = {.method = "PUT",
+                               .url = ts_rawsrv_url(rs, "/p?q=1", u, sizeof u),
+                               .headers = h,
+                               .n_headers = 2,
+                               .body = "abc",
+                               .body_len = 3};
     struct http_response r = {0};
     struct lw_err err = {0};
     assert_int_equal(http_fetch_sync(c, &req, &r, &err), 0);
@@ -451,7 +459,9 @@ static void test_gzip_body_is_inflated_and_capped_after_inflation(void **state)
     assert_true(gzlen < 1024);
     struct ts_canned z = {.status = 200,
                           .headers = "Content-Encoding: gzip\r\nX-Amzn-RequestId: r-1\r\n",
-                          .body = gz, .body_len = gzlen, .content_length = -1};
+                          .body = gz,
+                          .body_len = gzlen,
+                          .content_length = -1};
     struct ts_rawsrv *rs = ts_rawsrv_start(&z, 1);
     struct http_client *c = client();
     char u[128];
@@ -497,8 +507,8 @@ static void test_response_copy_is_deep(void **state)
     (void)state;
     struct http_header h[] = {{"A", "1"}, {"b", "2"}};
     char body[] = "xyz";
-    struct http_response src = {.status = 503, .headers = h, .n_headers = 2, .body = body,
-                                .body_len = 3, .total_s = 0.5};
+    struct http_response src = {
+        .status = 503, .headers = h, .n_headers = 2, .body = body, .body_len = 3, .total_s = 0.5};
     struct http_response dst;
     assert_int_equal(http_response_copy(&dst, &src), 0);
     body[0] = 'Q';

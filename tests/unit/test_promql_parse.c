@@ -81,11 +81,13 @@ static void test_refuses_with_prometheus_messages_and_columns(void **state)
 {
     (void)state;
     struct lw_err e = refuse("sum(x[5m])");
-    assert_string_equal(e.msg, "expected type instant vector in aggregation expression, got range vector");
+    assert_string_equal(e.msg,
+                        "expected type instant vector in aggregation expression, got range vector");
     assert_int_equal(e.col, 5);
 
     e = refuse("rate(x)");
-    assert_string_equal(e.msg, "expected type range vector in call to function \"rate\", got instant vector");
+    assert_string_equal(
+        e.msg, "expected type range vector in call to function \"rate\", got instant vector");
     assert_int_equal(e.col, 6);
 
     e = refuse("1 > 2");
@@ -164,10 +166,11 @@ static void test_types(void **state)
     const struct {
         const char *src;
         enum promql_type t;
-    } cases[] = {{"1", PROMQL_SCALAR},      {"x", PROMQL_VECTOR},         {"x[5m]", PROMQL_MATRIX},
-                 {"\"s\"", PROMQL_STRING},  {"time()", PROMQL_SCALAR},    {"x + 1", PROMQL_VECTOR},
-                 {"1 + 1", PROMQL_SCALAR},  {"scalar(x)", PROMQL_SCALAR}, {"x[5m:1m]", PROMQL_MATRIX},
-                 {"(x)", PROMQL_VECTOR}};
+    } cases[] = {{"1", PROMQL_SCALAR},        {"x", PROMQL_VECTOR},
+                 {"x[5m]", PROMQL_MATRIX},    {"\"s\"", PROMQL_STRING},
+                 {"time()", PROMQL_SCALAR},   {"x + 1", PROMQL_VECTOR},
+                 {"1 + 1", PROMQL_SCALAR},    {"scalar(x)", PROMQL_SCALAR},
+                 {"x[5m:1m]", PROMQL_MATRIX}, {"(x)", PROMQL_VECTOR}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct promql_expr *e = NULL;
         struct lw_err err = {0};

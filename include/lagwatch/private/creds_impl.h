@@ -12,8 +12,7 @@
 
 struct creds_provider_vtable {
     const char *name;
-    int (*get)(struct creds_provider *p, int64_t now_unix_s, struct creds *out,
-               struct lw_err *err);
+    int (*get)(struct creds_provider *p, int64_t now_unix_s, struct creds *out, struct lw_err *err);
     void (*invalidate)(struct creds_provider *p); /* may be NULL */
     void (*destroy)(void *impl);                  /* frees impl, wiping secrets */
 };
