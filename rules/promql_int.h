@@ -166,10 +166,94 @@ struct promql_expr {
     struct promql_expr *a, *b;
 };
 
-/* ---- functions ---- */
+/* ---- values during evaluation ---- */
 
-struct pq_eval;
-struct pq_fnctx;
+struct store_sample;
+
+/* One element of an instant vector. t is the sample's own timestamp straight out of a selector
+ * (timestamp() needs it) and the evaluation time after any operation. drop marks a __name__ that
+ * is to be removed when the value leaves the evaluator (Prometheus 3's delayed name removal, so
+ * label_replace can still read it). */
+struct pq_el {
+    struct lw_labels ls;
+    int64_t t;
+    double v;
+    bool drop;
+};
+
+struct pq_vec {
+    struct pq_el *v;
+    size_t n, cap;
+};
+
+struct pq_ser {
+    struct lw_labels ls;
+    struct store_sample *s;
+    size_t n, cap;
+    bool drop;
+};
+
+struct pq_mat {
+    struct pq_ser *v;
+    size_t n, cap;
+};
+
+struct pq_val {
+    enum promql_type type;
+    double scalar;
+    char *str;
+    struct pq_vec vec;
+    struct pq_mat mat;
+    /* matrices: the window (range_start, range_end] the samples were taken from */
+    int64_t range_start, range_end, range_ms;
+};
+
+struct pq_eval {
+    const struct store *st;
+    int64_t lookback_ms;
+    int64_t start_ms, end_ms; /* of the query, for @ start() / @ end() */
+    size_t n_samples;         /* samples loaded from the store so far (bounded) */
+    struct lw_err *err;
+};
+
+/* What a function implementation gets: its evaluated arguments and the value to fill (out->type
+ * is preset to the function's return type). */
+struct pq_fnctx {
+    struct pq_eval *ev;
+    const struct promql_expr *call;
+    struct pq_val *args;
+    int64_t t;
+    struct pq_val *out;
+};
+
+/* Record an evaluation error (Prometheus's wording); returns -1. */
+int pq_fail(struct pq_eval *ev, const char *fmt, ...) LW_PRINTF(2, 3);
+
+/* Append an element to v; the labels are copied (take=false) or moved (take=true, *ls is left
+ * empty). Returns 0 or -1 (out of memory, recorded in ev). */
+int pq_vec_push(struct pq_eval *ev, struct pq_vec *v, struct lw_labels *ls, bool take, int64_t t,
+                double val, bool drop);
+void pq_vec_cleanup(struct pq_vec *v);
+void pq_mat_cleanup(struct pq_mat *m);
+void pq_val_cleanup(struct pq_val *v);
+
+/* Neumaier-compensated summation step as Prometheus's kahanSumInc. */
+double pq_kahan_inc(double inc, double sum, double *c);
+
+/* Prometheus's quantile over values[0..n) (sorted in place; NaN first): NaN for n == 0 or q NaN,
+ * -Inf for q < 0, +Inf for q > 1. */
+double pq_quantile(double q, double *values, size_t n);
+
+/* Mean as Prometheus computes avg and avg_over_time: compensated sum, switching to an
+ * incremental mean when the sum would overflow. */
+struct pq_mean {
+    double sum, c, mean, count;
+    bool incremental;
+};
+void pq_mean_add(struct pq_mean *m, double v);
+double pq_mean_result(const struct pq_mean *m);
+
+/* ---- functions ---- */
 
 typedef int (*pq_func_impl)(struct pq_fnctx *c);
 
