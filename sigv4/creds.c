@@ -24,6 +24,12 @@ void creds_free_secret(char *s)
     free(s);
 }
 
+void creds_wipe_buf(struct lw_buf *b)
+{
+    if (b->data)
+        OPENSSL_cleanse(b->data, b->cap);
+}
+
 void creds_cleanup(struct creds *c)
 {
     if (c == NULL)
@@ -59,6 +65,22 @@ static const char *default_getenv(void *ud, const char *name)
     return getenv(name);
 }
 
+void creds_options_defaults(struct creds_options *dst, const struct creds_options *src)
+{
+    if (src)
+        *dst = *src;
+    else
+        memset(dst, 0, sizeof *dst);
+    if (dst->http == NULL)
+        dst->http = creds_http_curl;
+    if (dst->getenv == NULL)
+        dst->getenv = default_getenv;
+    if (dst->connect_timeout_ms <= 0)
+        dst->connect_timeout_ms = LW_CREDS_CONNECT_TIMEOUT_MS;
+    if (dst->timeout_ms <= 0)
+        dst->timeout_ms = LW_CREDS_TIMEOUT_MS;
+}
+
 struct creds_provider *creds_provider_alloc(const struct creds_provider_vtable *vt,
                                             const struct creds_options *opts, void *impl)
 {
@@ -68,16 +90,7 @@ struct creds_provider *creds_provider_alloc(const struct creds_provider_vtable *
         return NULL;
     }
     p->vt = vt;
-    if (opts)
-        p->opts = *opts;
-    if (p->opts.http == NULL)
-        p->opts.http = creds_http_curl;
-    if (p->opts.getenv == NULL)
-        p->opts.getenv = default_getenv;
-    if (p->opts.connect_timeout_ms <= 0)
-        p->opts.connect_timeout_ms = LW_CREDS_CONNECT_TIMEOUT_MS;
-    if (p->opts.timeout_ms <= 0)
-        p->opts.timeout_ms = LW_CREDS_TIMEOUT_MS;
+    creds_options_defaults(&p->opts, opts);
     p->impl = impl;
     return p;
 }

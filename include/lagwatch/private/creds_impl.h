@@ -27,6 +27,9 @@ struct creds_provider {
 struct creds_provider *creds_provider_alloc(const struct creds_provider_vtable *vt,
                                             const struct creds_options *opts, void *impl);
 
+/* Copy src (NULL = all defaults) into dst with every unset field defaulted. */
+void creds_options_defaults(struct creds_options *dst, const struct creds_options *src);
+
 /* The environment variable through the injected getenv; NULL when unset or empty. */
 const char *creds_env(const struct creds_options *o, const char *name);
 
@@ -61,9 +64,27 @@ char *creds_read_token_file(const char *path, const char *provider, struct lw_er
 /* Wipe and free a heap string holding a secret. */
 void creds_free_secret(char *s);
 
+/* Wipe a buffer's bytes (it held a secret) before lw_buf_cleanup. */
+void creds_wipe_buf(struct lw_buf *b);
+
 /* STS AssumeRoleWithWebIdentity answer (XML) into out; refuses error documents with their Code
  * and Message. */
 int creds_parse_sts_xml(const char *body, size_t len, int64_t now_unix_s, struct creds *out,
                         struct lw_err *err);
+
+/* The instance's region from IMDSv2 (/latest/meta-data/placement/region) into *region (heap,
+ * caller frees). 0 or -1 with err. */
+int creds_imds_region(const struct creds_options *opts, int64_t now_unix_s, char **region,
+                      struct lw_err *err);
+
+/* Look key up in section ("default", "profile x", "x") of an AWS shared file held in buf.
+ * *out (heap, caller frees) is NULL when the key is absent. Returns 1 when the section exists,
+ * 0 when not, -1 with err (line, col) on a malformed line. */
+int creds_ini_get(const char *buf, size_t len, const char *section, const char *key, char **out,
+                  struct lw_err *err);
+
+/* The profile's `region` (config file) into *region (heap) — 1 found, 0 absent, -1 error. */
+int creds_profile_region(const struct creds_options *o, const struct creds_profile_options *po,
+                         char **region, struct lw_err *err);
 
 #endif
