@@ -28,5 +28,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cmd_scrape(int argc, char **argv);
 /* lagwatch aws (cmd_aws.c; its subcommands are in cmd_aws.h). */
 int cmd_aws(int argc, char **argv);
+/* lagwatch promql-test (cmd_promql_test.c). */
+int cmd_promql_test(int argc, char **argv);
 
 #endif

@@ -15,6 +15,8 @@ const struct cli_command cli_commands[] = {
      cmd_scrape},
     {"aws", "SUBCOMMAND [ARGS] (sign --context FILE --request FILE --print WHAT)",
      "AWS helpers: print the stages of signing a request", cmd_aws},
+    {"promql-test", "[--verbose] FILE...",
+     "run PromQL test scripts (load/eval) against lagwatch's evaluator", cmd_promql_test},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -372,6 +372,24 @@ static int scan_string(const char *s, size_t len, size_t *i, char **out, size_t 
     return 0;
 }
 
+int seriesnot_unquote(const char *s, size_t len, char **out, size_t *out_len, struct lw_err *err)
+{
+    if (len == 0 || (s[0] != '"' && s[0] != '\'' && s[0] != '`'))
+        return lw_err_set(err, 0, 1, "expected a quoted string");
+    size_t i = 0;
+    char *str;
+    size_t n;
+    if (scan_string(s, len, &i, &str, &n, err) != 0)
+        return -1;
+    if (i != len) {
+        free(str);
+        return lw_err_set(err, 0, (int)i + 1, "unexpected text after the quoted string");
+    }
+    *out = str;
+    *out_len = n;
+    return 0;
+}
+
 static void skip_blanks(const char *s, size_t len, size_t *i)
 {
     while (*i < len && is_blank(s[*i]))

@@ -51,4 +51,10 @@ LW_MUST_CHECK int seriesnot_parse_labels(const char *s, size_t len, struct lw_la
 LW_MUST_CHECK int seriesnot_parse_line(const char *s, size_t len, struct lw_labels *ls,
                                        struct seriesnot_values *vals, struct lw_err *err);
 
+/* Unquote a whole PromQL string literal s[0..len) ("..." or '...' with Go escapes, `...` raw)
+ * into a malloc'd NUL-terminated *out (caller frees) of *out_len bytes. Returns 0 or -1 with
+ * err->col. */
+LW_MUST_CHECK int seriesnot_unquote(const char *s, size_t len, char **out, size_t *out_len,
+                                    struct lw_err *err);
+
 #endif
