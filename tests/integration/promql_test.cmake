@@ -3,8 +3,5 @@ add_test(NAME promql_test_cli COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/integratio
 set_tests_properties(promql_test_cli PROPERTIES LABELS integration TIMEOUT 60
                      ENVIRONMENT "${LAGWATCH_TEST_ENV}")
 add_test(NAME promql_testdata COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/integration/promql_testdata.sh")
-# DISABLED until the PromQL evaluator is on main (rules/promql_eval.c still answers "evaluation
-# not implemented yet"): ctest lists it as "Disabled", not as passed. Remove the DISABLED
-# property in the same commit that lands the evaluator.
-set_tests_properties(promql_testdata PROPERTIES LABELS integration TIMEOUT 300 DISABLED TRUE
+set_tests_properties(promql_testdata PROPERTIES LABELS integration TIMEOUT 300
                      ENVIRONMENT "${LAGWATCH_TEST_ENV}")
