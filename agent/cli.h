@@ -30,5 +30,7 @@ int cmd_scrape(int argc, char **argv);
 int cmd_aws(int argc, char **argv);
 /* lagwatch promql-test (cmd_promql_test.c). */
 int cmd_promql_test(int argc, char **argv);
+/* lagwatch validate (cmd_validate.c). */
+int cmd_validate(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ const struct cli_command cli_commands[] = {
      "AWS helpers: print the stages of signing a request", cmd_aws},
     {"promql-test", "[--verbose] FILE...",
      "run PromQL test scripts (load/eval) against lagwatch's evaluator", cmd_promql_test},
+    {"validate", "-c FILE [--print]", "check a config and its rule files offline", cmd_validate},
     {NULL, NULL, NULL, NULL},
 };
 
