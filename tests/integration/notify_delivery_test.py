@@ -152,7 +152,12 @@ def main():
         env.reset([("/slack", [{"action": "hang", "seconds": 0.3}] * 1000)])
         first = subprocess.Popen([env.driver, env.cfg, env.alerts(5), "60000", state, "2000"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.3)
+        # kill it once its notifications are persisted (the machine may be slow to start it)
+        end = time.time() + 30
+        while time.time() < end and len([f for f in os.listdir(state) if f.endswith(".json")]) < 15:
+            time.sleep(0.02)
+        check(len([f for f in os.listdir(state) if f.endswith(".json")]) == 15,
+              "15 notifications (5 groups x 3 integrations) persisted before the first kill")
         first.send_signal(signal.SIGKILL)
         first.wait()
         kills = 1
