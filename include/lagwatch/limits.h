@@ -83,4 +83,7 @@
  * unit-test files are input from outside too. */
 #define LW_MAX_SERIESNOT_VALUES 1000000u
 
+/* One file in state_dir (alert states, silences, notification log, one outbox item). */
+#define LW_MAX_STATE_FILE_BYTES (64u * 1024u * 1024u)
+
 #endif
