@@ -267,7 +267,8 @@ static int select_series(struct pq_eval *ev, const struct promql_expr *vs,
         return 0;
     if (store_select(ev->st, vs->ms, vs->n_ms, out, n, ev->err) != 0)
         return -1;
-    qsort(*out, *n, sizeof **out, cmp_store_series);
+    if (*n > 1)
+        qsort(*out, *n, sizeof **out, cmp_store_series);
     return 0;
 }
 
@@ -478,7 +479,7 @@ static int eval_subquery(struct pq_eval *ev, const struct promql_expr *e, int64_
 
 static bool is_arith(int op)
 {
-    return op <= PQ_OP_POW;
+    return op <= PQ_OP_POW || op == PQ_OP_ATAN2;
 }
 
 static bool is_cmp(int op)
@@ -503,6 +504,8 @@ static double elem_binop(int op, double l, double r, bool *keep)
         return fmod(l, r);
     case PQ_OP_POW:
         return pow(l, r);
+    case PQ_OP_ATAN2:
+        return atan2(l, r);
     case PQ_OP_EQ:
         *keep = l == r;
         return l;
@@ -1211,7 +1214,8 @@ int promql_eval_instant(const struct promql_expr *e, const struct store *st, int
                 lw_labels_del(&v.mat.v[i].ls, "__name__");
         if ((rc = mat_to_value(&ev, &v.mat, &r)) != 0)
             goto done;
-        qsort(r.mat, r.n_mat, sizeof *r.mat, cmp_series);
+        if (r.n_mat > 1)
+            qsort(r.mat, r.n_mat, sizeof *r.mat, cmp_series);
         break;
     }
     *out = r;
@@ -1263,7 +1267,8 @@ int promql_eval_range(const struct promql_expr *e, const struct store *st, int64
     struct promql_value r = {0};
     r.type = PROMQL_MATRIX;
     if (rc == 0 && (rc = mat_to_value(&ev, &m, &r)) == 0) {
-        qsort(r.mat, r.n_mat, sizeof *r.mat, cmp_series);
+        if (r.n_mat > 1)
+            qsort(r.mat, r.n_mat, sizeof *r.mat, cmp_series);
         *out = r;
     }
     pq_mat_cleanup(&m);

@@ -155,6 +155,37 @@ static int fn_sgn(struct pq_fnctx *c)
     return map_vec(c, f_sgn, NULL);
 }
 
+#define MATH_FN(name, expr)                           \
+    static double f_##name(double v, const double *x) \
+    {                                                 \
+        (void)x;                                      \
+        return expr;                                  \
+    }                                                 \
+    static int fn_##name(struct pq_fnctx *c)          \
+    {                                                 \
+        return map_vec(c, f_##name, NULL);            \
+    }
+MATH_FN(sin, sin(v))
+MATH_FN(cos, cos(v))
+MATH_FN(tan, tan(v))
+MATH_FN(asin, asin(v))
+MATH_FN(acos, acos(v))
+MATH_FN(atan, atan(v))
+MATH_FN(sinh, sinh(v))
+MATH_FN(cosh, cosh(v))
+MATH_FN(tanh, tanh(v))
+MATH_FN(asinh, asinh(v))
+MATH_FN(acosh, acosh(v))
+MATH_FN(atanh, atanh(v))
+MATH_FN(deg, v * 180 / M_PI)
+MATH_FN(rad, v *M_PI / 180)
+
+static int fn_pi(struct pq_fnctx *c)
+{
+    c->out->scalar = M_PI;
+    return 0;
+}
+
 static int fn_round(struct pq_fnctx *c)
 {
     double to = c->call->n_args > 1 ? c->args[1].scalar : 1;
@@ -555,6 +586,46 @@ static bool ot_predict_linear(struct pq_fnctx *c, const struct pq_ser *s, double
     return true;
 }
 
+static bool ot_ts_last(struct pq_fnctx *c, const struct pq_ser *s, double *out)
+{
+    (void)c;
+    *out = (double)s->s[s->n - 1].t_ms / 1000.0;
+    return true;
+}
+
+static bool ot_ts_first(struct pq_fnctx *c, const struct pq_ser *s, double *out)
+{
+    (void)c;
+    *out = (double)s->s[0].t_ms / 1000.0;
+    return true;
+}
+
+/* Median absolute deviation: the median of |x - median(x)|. */
+static bool ot_mad(struct pq_fnctx *c, const struct pq_ser *s, double *out)
+{
+    (void)c;
+    double *vals = malloc(s->n * sizeof *vals);
+    if (vals == NULL) {
+        *out = NAN;
+        return true;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        vals[i] = s->s[i].v;
+        if (isnan(vals[i])) {
+            /* A NaN sample makes the result NaN rather than being silently dropped. */
+            free(vals);
+            *out = NAN;
+            return true;
+        }
+    }
+    double med = pq_quantile(0.5, vals, s->n);
+    for (size_t i = 0; i < s->n; i++)
+        vals[i] = fabs(s->s[i].v - med);
+    *out = pq_quantile(0.5, vals, s->n);
+    free(vals);
+    return true;
+}
+
 #define OVER_TIME(name, f, arg)              \
     static int fn_##name(struct pq_fnctx *c) \
     {                                        \
@@ -580,6 +651,9 @@ OVER_TIME(irate, ot_irate, 0)
 OVER_TIME(idelta, ot_idelta, 0)
 OVER_TIME(deriv, ot_deriv, 0)
 OVER_TIME(predict_linear, ot_predict_linear, 0)
+OVER_TIME(ts_of_last_over_time, ot_ts_last, 0)
+OVER_TIME(ts_of_first_over_time, ot_ts_first, 0)
+OVER_TIME(mad_over_time, ot_mad, 0)
 
 /* ---- labels ---- */
 
@@ -780,7 +854,8 @@ static int sort_impl(struct pq_fnctx *c, int (*cmp)(const void *, const void *))
     memset(in, 0, sizeof *in);
     for (size_t i = 0; i < c->out->vec.n; i++)
         c->out->vec.v[i].t = c->t;
-    qsort(c->out->vec.v, c->out->vec.n, sizeof *c->out->vec.v, cmp);
+    if (c->out->vec.n > 1)
+        qsort(c->out->vec.v, c->out->vec.n, sizeof *c->out->vec.v, cmp);
     return 0;
 }
 
@@ -792,6 +867,82 @@ static int fn_sort(struct pq_fnctx *c)
 static int fn_sort_desc(struct pq_fnctx *c)
 {
     return sort_impl(c, cmp_desc);
+}
+
+/* Natural order of label values as Prometheus's sort_by_label compares them: runs of digits
+ * compare as numbers, other runs as bytes. Returns whether a sorts before b. */
+static bool natural_less(const char *a, const char *b)
+{
+    for (;;) {
+        if (*a == '\0')
+            return true; /* a is a prefix (or equal): Prometheus's natsort says "less" */
+        if (*b == '\0')
+            return false;
+        bool da = isdigit((unsigned char)*a) != 0, db = isdigit((unsigned char)*b) != 0;
+        size_t la = 0, lb = 0;
+        while (a[la] && (isdigit((unsigned char)a[la]) != 0) == da)
+            la++;
+        while (b[lb] && (isdigit((unsigned char)b[lb]) != 0) == db)
+            lb++;
+        if (da && db && la < 19 && lb < 19) {
+            long long x = strtoll(a, NULL, 10), y = strtoll(b, NULL, 10);
+            if (x != y)
+                return x < y;
+        } else if (la != lb || memcmp(a, b, la) != 0) {
+            int c = memcmp(a, b, la < lb ? la : lb);
+            return c != 0 ? c < 0 : la < lb;
+        }
+        a += la;
+        b += lb;
+        if (*a == '\0')
+            return true;
+        if (*b == '\0')
+            return false;
+    }
+}
+
+static const struct pq_fnctx *sort_ctx; /* the call being sorted (single-threaded) */
+static bool sort_desc_flag;
+
+static int cmp_by_label(const void *pa, const void *pb)
+{
+    const struct pq_el *a = pa, *b = pb;
+    for (size_t k = 1; k < sort_ctx->call->n_args; k++) {
+        const char *name = sort_ctx->args[k].str;
+        const char *x = lw_labels_get(&a->ls, name), *y = lw_labels_get(&b->ls, name);
+        x = x ? x : "";
+        y = y ? y : "";
+        if (strcmp(x, y) == 0)
+            continue;
+        int r = natural_less(x, y) ? -1 : 1;
+        return sort_desc_flag ? -r : r;
+    }
+    int r = lw_labels_cmp(&a->ls, &b->ls);
+    return sort_desc_flag ? -r : r;
+}
+
+static int sort_by_label_impl(struct pq_fnctx *c, bool desc)
+{
+    struct pq_vec *in = &c->args[0].vec;
+    c->out->vec = *in;
+    memset(in, 0, sizeof *in);
+    for (size_t i = 0; i < c->out->vec.n; i++)
+        c->out->vec.v[i].t = c->t;
+    sort_ctx = c;
+    sort_desc_flag = desc;
+    if (c->out->vec.n > 1)
+        qsort(c->out->vec.v, c->out->vec.n, sizeof *c->out->vec.v, cmp_by_label);
+    return 0;
+}
+
+static int fn_sort_by_label(struct pq_fnctx *c)
+{
+    return sort_by_label_impl(c, false);
+}
+
+static int fn_sort_by_label_desc(struct pq_fnctx *c)
+{
+    return sort_by_label_impl(c, true);
 }
 
 /* ---- calendar functions over Unix seconds (UTC), default argument vector(time()) ---- */
@@ -874,6 +1025,26 @@ DATE_FN(year, d_year)
 DATE_FN(days_in_month, d_dim)
 
 static const struct pq_func funcs[] = {
+    {"sort_by_label", {V, STR}, 1, -1, V, true, fn_sort_by_label},
+    {"sort_by_label_desc", {V, STR}, 1, -1, V, true, fn_sort_by_label_desc},
+    {"sin", {V}, 1, 0, V, false, fn_sin},
+    {"cos", {V}, 1, 0, V, false, fn_cos},
+    {"tan", {V}, 1, 0, V, false, fn_tan},
+    {"asin", {V}, 1, 0, V, false, fn_asin},
+    {"acos", {V}, 1, 0, V, false, fn_acos},
+    {"atan", {V}, 1, 0, V, false, fn_atan},
+    {"sinh", {V}, 1, 0, V, false, fn_sinh},
+    {"cosh", {V}, 1, 0, V, false, fn_cosh},
+    {"tanh", {V}, 1, 0, V, false, fn_tanh},
+    {"asinh", {V}, 1, 0, V, false, fn_asinh},
+    {"acosh", {V}, 1, 0, V, false, fn_acosh},
+    {"atanh", {V}, 1, 0, V, false, fn_atanh},
+    {"deg", {V}, 1, 0, V, false, fn_deg},
+    {"rad", {V}, 1, 0, V, false, fn_rad},
+    {"pi", {S}, 0, 0, S, false, fn_pi},
+    {"ts_of_last_over_time", {M}, 1, 0, V, false, fn_ts_of_last_over_time},
+    {"ts_of_first_over_time", {M}, 1, 0, V, false, fn_ts_of_first_over_time},
+    {"mad_over_time", {M}, 1, 0, V, false, fn_mad_over_time},
     {"abs", {V}, 1, 0, V, false, fn_abs},
     {"absent", {V}, 1, 0, V, false, fn_absent},
     {"absent_over_time", {M}, 1, 0, V, false, fn_absent_over_time},
@@ -929,15 +1100,7 @@ static const struct pq_func funcs[] = {
 
 /* Every other function Prometheus 3 knows. */
 static const char *const prometheus_only[] = {"acos",
-                                              "acosh",
-                                              "asin",
-                                              "asinh",
-                                              "atan",
-                                              "atanh",
-                                              "cos",
-                                              "cosh",
                                               "count_values",
-                                              "deg",
                                               "double_exponential_smoothing",
                                               "histogram_avg",
                                               "histogram_count",
@@ -948,17 +1111,6 @@ static const char *const prometheus_only[] = {"acos",
                                               "histogram_sum",
                                               "holt_winters",
                                               "info",
-                                              "mad_over_time",
-                                              "pi",
-                                              "rad",
-                                              "sin",
-                                              "sinh",
-                                              "sort_by_label",
-                                              "sort_by_label_desc",
-                                              "tan",
-                                              "tanh",
-                                              "ts_of_first_over_time",
-                                              "ts_of_last_over_time",
                                               "ts_of_max_over_time",
                                               "ts_of_min_over_time",
                                               "max_of",

@@ -104,6 +104,7 @@ enum pq_binop {
     PQ_OP_AND,
     PQ_OP_OR,
     PQ_OP_UNLESS,
+    PQ_OP_ATAN2,
 };
 
 enum pq_agg {

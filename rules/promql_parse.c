@@ -32,8 +32,8 @@ const char *pq_agg_str(enum pq_agg a)
 
 const char *pq_binop_str(int op)
 {
-    static const char *const s[] = {
-        "+", "-", "*", "/", "%", "^", "==", "!=", ">", "<", ">=", "<=", "and", "or", "unless"};
+    static const char *const s[] = {"+", "-", "*",  "/",  "%",   "^",  "==",     "!=",
+                                    ">", "<", ">=", "<=", "and", "or", "unless", "atan2"};
     return s[op];
 }
 
@@ -422,9 +422,8 @@ static int check_call(struct parser *p, struct promql_expr *e)
         return perr_at(p, e->off, "expected at most %d argument(s) in call to \"%s\", got %d",
                        f->n_args + f->variadic, f->name, n);
     for (int i = 0; i < n; i++) {
-        enum promql_type want = f->args[i < f->n_args ? i : f->n_args - 1];
-        if (f->variadic != 0 && i >= f->n_args)
-            want = f->args[f->n_args];
+        /* Past the fixed arguments (variadic functions only), args[n_args] is the type. */
+        enum promql_type want = f->args[i < f->n_args ? i : f->n_args];
         if (e->args[i]->type != want)
             return perr_at(p, e->args[i]->off,
                            "expected type %s in call to function \"%s\", got %s",
@@ -764,7 +763,7 @@ static int binop_of(struct parser *p, int *prec)
     }
     if (tok_is_kw(p, "atan2")) {
         *prec = 5;
-        return 100;
+        return PQ_OP_ATAN2;
     }
     return -1;
 }
@@ -885,10 +884,6 @@ static int parse_expr(struct parser *p, int min_prec, struct promql_expr **out)
         int op = binop_of(p, &prec);
         if (op < 0 || prec < min_prec)
             break;
-        if (op == 100) {
-            perr_at(p, op_off, "unsupported: operator: atan2");
-            goto done;
-        }
         struct promql_expr *e = node_new(p, PQ_BIN, lhs->off);
         if (e == NULL)
             goto done;

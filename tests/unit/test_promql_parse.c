@@ -143,9 +143,9 @@ static void test_refuses_outside_the_subset_as_unsupported(void **state)
     assert_string_equal(e.msg, "unsupported: aggregation: count_values");
     assert_int_equal(e.col, 5);
 
-    e = refuse("x atan2 y");
-    assert_string_equal(e.msg, "unsupported: operator: atan2");
-    assert_int_equal(e.col, 3);
+    e = refuse("x + group(y)");
+    assert_string_equal(e.msg, "unsupported: aggregation: group");
+    assert_int_equal(e.col, 5);
 }
 
 static void test_deep_nesting_is_refused_not_a_crash(void **state)
