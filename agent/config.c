@@ -6,7 +6,7 @@
  *
  * The Alertmanager-format sections stay yamldoc subtrees in cfg->doc; this file checks only their
  * outer shape and that every receiver a route names exists, and leaves the rest to the notify
- * module's decoder (config_notify_decode_hook) when one is linked in.
+ * module's decoder (notify_config_decode), called at the end of config_parse_buf.
  */
 #include "lagwatch/config.h"
 
@@ -21,8 +21,6 @@
 
 #include "lagwatch/limits.h"
 #include "lagwatch/matcher.h"
-
-config_notify_decoder config_notify_decode_hook = NULL;
 
 /* Decoding context: the document (for positions) and where relative paths resolve. */
 struct dec {
@@ -895,6 +893,22 @@ static int decode_root(struct dec *c, const struct yamldoc_node *root, struct co
     return 0;
 }
 
+/* Alertmanager's sections through the notify module's decoder. Alertmanager accepts time
+ * intervals under `time_intervals` and the older `mute_time_intervals`; the decoder takes one
+ * list, so a config giving both is refused rather than silently dropping one. */
+static int decode_notify(struct config *cfg, struct lw_err *err)
+{
+    const struct yamldoc_node *ti = cfg->time_intervals;
+    if (ti && cfg->mute_time_intervals)
+        return yamldoc_error(err, cfg->doc, cfg->mute_time_intervals,
+                             "give time intervals under 'time_intervals' only (not also under "
+                             "'mute_time_intervals')");
+    if (ti == NULL)
+        ti = cfg->mute_time_intervals;
+    return notify_config_decode(cfg->doc, cfg->route, cfg->receivers, cfg->inhibit_rules, ti,
+                                cfg->dir, &cfg->notify, err);
+}
+
 static char *dir_of(const char *filename)
 {
     const char *slash = filename ? strrchr(filename, '/') : NULL;
@@ -931,8 +945,7 @@ int config_parse_buf(const char *buf, size_t len, const char *filename,
         config_free(cfg);
         return -1;
     }
-    if (decode_root(&c, cfg->doc->root, cfg) != 0 ||
-        (config_notify_decode_hook && config_notify_decode_hook(cfg, err) != 0)) {
+    if (decode_root(&c, cfg->doc->root, cfg) != 0 || decode_notify(cfg, err) != 0) {
         if (filename && err && err->file[0] == '\0')
             lw_err_set_file(err, filename);
         config_free(cfg);
@@ -974,8 +987,7 @@ void config_free(struct config *cfg)
 {
     if (cfg == NULL)
         return;
-    if (cfg->notify_free)
-        cfg->notify_free(cfg->notify);
+    notify_config_cleanup(&cfg->notify);
     free(cfg->filename);
     free(cfg->dir);
     free(cfg->global.state_dir);

@@ -7,9 +7,9 @@
  * file:line:col with "did you mean" for mistyped keys.
  *
  * The notification sections (route, receivers, inhibit_rules, time_intervals,
- * mute_time_intervals, silences) stay yamldoc subtrees here, checked only for shape; the notify
- * module decodes them with its own functions (config_notify_decode_hook) using
- * config_secret_read for their `*_file` keys.
+ * mute_time_intervals, silences) are kept as yamldoc subtrees and decoded by the notify module
+ * (notify_config_decode) into cfg->notify during config_parse_buf, so a config that loads is a
+ * config whose routes, receivers, inhibit rules and time intervals are valid too.
  */
 #ifndef LAGWATCH_CONFIG_H
 #define LAGWATCH_CONFIG_H
@@ -21,6 +21,7 @@
 #include "lagwatch/buf.h"
 #include "lagwatch/error.h"
 #include "lagwatch/labels.h"
+#include "lagwatch/notify_config.h"
 #include "lagwatch/yamldoc.h"
 
 #define CONFIG_DEFAULT_SCRAPE_INTERVAL_MS     (15 * 1000)
@@ -114,8 +115,7 @@ struct config {
     /* Alertmanager-format sections, decoded by the notify module; NULL when absent. */
     const struct yamldoc_node *route, *receivers, *inhibit_rules, *time_intervals,
         *mute_time_intervals, *silences;
-    void *notify;                /* what the notify decoder built (NULL: none) */
-    void (*notify_free)(void *); /* frees notify */
+    struct notify_config notify; /* those sections decoded (notify_config.h); empty if absent */
     struct yamldoc *doc;         /* owns the subtrees above */
 };
 
@@ -177,15 +177,5 @@ bool config_key_is_secret(const char *key, void *ctx);
 /* Render the effective config (defaults filled in, secrets as "<secret>") as YAML into out.
  * Returns 0, or -1 when out is full. */
 LW_MUST_CHECK int config_print(const struct config *cfg, struct lw_buf *out);
-
-/*
- * The notify module's decoder for route/receivers/inhibit_rules/time_intervals: when set (the
- * notify module sets it from a constructor or main before loading), config_parse_buf calls it
- * after the rest parsed; it validates those sections, may build cfg->notify and cfg->notify_free,
- * and returns 0 or -1 with err (use yamldoc_error for positions). NULL: sections are checked for
- * shape only.
- */
-typedef int (*config_notify_decoder)(struct config *cfg, struct lw_err *err);
-extern config_notify_decoder config_notify_decode_hook;
 
 #endif

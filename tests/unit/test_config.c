@@ -103,6 +103,9 @@ static void test_example_config_parses_with_all_sections(void **state)
     assert_int_equal(cfg->receivers->n, 1);
     const struct yamldoc_node *pd = yamldoc_map_get(cfg->receivers->items[0], "pagerduty_configs");
     assert_string_equal(yamldoc_map_get(pd->items[0], "routing_key")->scalar, "pd-secret-123");
+    /* The notify module decoded route and receivers as part of the load. */
+    assert_non_null(cfg->notify.route);
+    assert_int_equal(cfg->notify.receivers.n, 1);
     config_free(cfg);
 }
 
@@ -189,6 +192,10 @@ static void test_value_errors(void **state)
         {"route: {group_by: [a]}\nreceivers: [{name: a}]\n", "top-level route needs", 1},
         {"receivers: [{name: a}, {name: a}]\nroute: {receiver: a}\n", "duplicate receiver", 1},
         {"- a\n", "the config must be a mapping", 1},
+        {"route: {receiver: r}\nreceivers:\n  - name: r\n    slack_configs:\n      - api_urll: "
+         "http://x\n",
+         "unknown key 'api_urll' (did you mean 'api_url'?)", 5},
+        {"time_intervals: []\nmute_time_intervals: []\n", "not also under", 2},
         {"global:\n  state_dir: ${NOT_SET}\n", "NOT_SET is not set", 2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
