@@ -15,6 +15,8 @@ const struct aws_subcommand aws_subcommands[] = {
     {"sign", "--context FILE --request FILE --print WHAT",
      "print a stage of signing an AWS test-suite request (for SignatureDoesNotMatch)",
      cmd_aws_sign},
+    {"whoami", "[-c FILE] [--output text|json] [--debug]",
+     "show which AWS credentials and region the agent would use", cmd_aws_whoami},
     {NULL, NULL, NULL, NULL},
 };
 

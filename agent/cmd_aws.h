@@ -27,4 +27,7 @@ void aws_print_usage(const char *sub, void *out_file);
 /* `lagwatch aws sign --context FILE --request FILE --print WHAT` (cmd_aws_sign.c). */
 int cmd_aws_sign(int argc, char **argv);
 
+/* `lagwatch aws whoami [-c FILE] [--output text|json] [--debug]` (cmd_aws_whoami.c). */
+int cmd_aws_whoami(int argc, char **argv);
+
 #endif

@@ -227,8 +227,10 @@ int creds_parse_json(const char *body, size_t len, const char *provider, int64_t
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL)
+        /* Not jerr.text: jansson quotes the offending token, which may be part of a secret. */
         return lw_err_set(err, jerr.line > 0 ? jerr.line : 0, jerr.column > 0 ? jerr.column : 0,
-                          "%s: credentials answer is not JSON: %s", provider, jerr.text);
+                          "%s: credentials answer is not JSON (line %d, column %d)", provider,
+                          jerr.line, jerr.column);
     int rc = -1;
     struct creds c = {0};
     if (!json_is_object(root)) {

@@ -121,7 +121,7 @@ static void test_json_answer_parsed_and_bad_ones_refused(void **state)
     assert_non_null(strstr(err.msg, "already expired"));
     assert_null(strstr(err.msg, "jsonsecret"));
     const char *bad[] = {
-        "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s", /* truncated */
+        "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"hidden", /* truncated */
         "[]",
         "{\"AccessKeyId\":\"A\"}",
         "{\"Code\":\"AssumeRoleUnauthorizedAccess\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":"

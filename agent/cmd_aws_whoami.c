@@ -1,0 +1,195 @@
+/*
+ * cmd_aws_whoami.c — `lagwatch aws whoami [-c FILE] [--output text|json] [--debug]`: which AWS
+ * credentials and region the agent would use, found exactly as the agent finds them (the
+ * config's aws: section, then the SDKs' chain behind the cache): the provider that answered, the
+ * access key id, the expiry and the region with where it came from. Never the secret key or the
+ * session token. --debug also prints each provider tried and why it passed, so an operator can
+ * see why the chain landed where it did. Exit 0 on success, 1 when no credentials or no region
+ * were found, 2 on usage or config errors.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "cli.h"
+#include "cmd_aws.h"
+#include "lagwatch/creds.h"
+#include "lagwatch/endpoint.h"
+#include "lagwatch/limits.h"
+#include "lagwatch/log.h"
+#include "lagwatch/private/creds_impl.h"
+#include "lagwatch/yamldoc.h"
+
+/* The aws: section of a config file, as far as whoami needs it (strings point into doc). */
+struct whoami_config {
+    struct yamldoc *doc;
+    struct creds_config cc;
+};
+
+static int read_whole(const char *path, char **out, size_t *len, struct lw_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        lw_err_set_file(err, path);
+        return lw_err_set(err, 0, 0, "cannot open: %s", strerror(errno));
+    }
+    struct lw_buf b;
+    lw_buf_init(&b, LW_MAX_FILE_BYTES);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (lw_buf_add(&b, chunk, n) != 0)
+            break;
+    int bad = ferror(f) || lw_buf_failed(&b);
+    fclose(f);
+    if (bad) {
+        lw_buf_cleanup(&b);
+        lw_err_set_file(err, path);
+        return lw_err_set(err, 0, 0, "cannot read (or larger than %u bytes)", LW_MAX_FILE_BYTES);
+    }
+    *len = b.len;
+    *out = lw_buf_take(&b);
+    return 0;
+}
+
+static int get_opt_string(const struct yamldoc *d, const struct yamldoc_node *map, const char *key,
+                          const char **out, struct lw_err *err)
+{
+    const struct yamldoc_node *n = yamldoc_map_get(map, key);
+    if (yamldoc_is_null(n))
+        return 0;
+    return yamldoc_get_string(n, out, d, err);
+}
+
+static int load_config(const char *path, struct whoami_config *wc, struct lw_err *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    if (read_whole(path, &buf, &len, err) != 0)
+        return -1;
+    int rc = yamldoc_parse(buf, len, path, &wc->doc, err);
+    free(buf);
+    if (rc != 0)
+        return -1;
+    const struct yamldoc_node *aws = yamldoc_map_get(wc->doc->root, "aws");
+    if (yamldoc_is_null(aws))
+        return 0;
+    const struct yamldoc_node *eps = yamldoc_map_get(aws, "endpoints");
+    if (get_opt_string(wc->doc, aws, "region", &wc->cc.region, err) != 0 ||
+        get_opt_string(wc->doc, aws, "profile", &wc->cc.profile, err) != 0 ||
+        get_opt_string(wc->doc, aws, "access_key_id", &wc->cc.access_key_id, err) != 0 ||
+        get_opt_string(wc->doc, aws, "secret_access_key", &wc->cc.secret_access_key, err) != 0 ||
+        (!yamldoc_is_null(eps) &&
+         get_opt_string(wc->doc, eps, "sts", &wc->cc.sts_endpoint, err) != 0))
+        return -1;
+    return 0;
+}
+
+/* --debug: every provider tried, on stderr; the chain never passes a secret here. */
+static void debug_log(void *ud, enum creds_log_level level, const char *msg, const char *provider,
+                      const char *detail)
+{
+    (void)ud;
+    static const char *const names[] = {"debug", "info", "warn"};
+    fprintf(stderr, "whoami: %s: %s%s%s%s%s\n", names[level], msg, provider ? " provider=" : "",
+            provider ? provider : "", detail ? ": " : "", detail ? detail : "");
+}
+
+/* Without --debug the warnings still go to the agent's log. */
+static void agent_log(void *ud, enum creds_log_level level, const char *msg, const char *provider,
+                      const char *detail)
+{
+    (void)ud;
+    enum log_level l = level == CREDS_LOG_WARN   ? LOG_LEVEL_WARN
+                       : level == CREDS_LOG_INFO ? LOG_LEVEL_INFO
+                                                 : LOG_LEVEL_DEBUG;
+    log_kv(l, msg, "provider", provider ? provider : "", "detail", detail ? detail : "", NULL);
+}
+
+int cmd_aws_whoami(int argc, char **argv)
+{
+    const char *config = NULL, *output = "text";
+    int debug = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            aws_print_usage("whoami", stdout);
+            return CLI_EXIT_OK;
+        } else if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
+            config = argv[++i];
+        } else if (strcmp(a, "--output") == 0 && i + 1 < argc) {
+            output = argv[++i];
+            if (strcmp(output, "text") != 0 && strcmp(output, "json") != 0)
+                return aws_usage_error("whoami", "--output takes text or json");
+        } else if (strcmp(a, "--debug") == 0) {
+            debug = 1;
+        } else {
+            return aws_usage_error("whoami", "unexpected argument '%s'", a);
+        }
+    }
+    struct whoami_config wc = {0};
+    struct lw_err err = {0};
+    char msg[LW_ERR_MSG_MAX + LW_ERR_FILE_MAX + 32];
+    if (config && load_config(config, &wc, &err) != 0) {
+        lw_err_format(&err, msg, sizeof msg);
+        fprintf(stderr, "lagwatch aws whoami: %s\n", msg);
+        yamldoc_free(wc.doc);
+        return CLI_EXIT_USAGE;
+    }
+    struct creds_options opts = {0};
+    opts.log = debug ? debug_log : agent_log;
+    int64_t now = (int64_t)time(NULL);
+    int rc = CLI_EXIT_FAIL;
+    char *region = NULL;
+    const char *region_src = NULL;
+    struct creds c = {0};
+    struct creds_provider *p = creds_default_new(&opts, &wc.cc, &err);
+    if (p == NULL) {
+        fprintf(stderr, "lagwatch aws whoami: %s\n", err.msg);
+        rc = CLI_EXIT_USAGE;
+        goto cleanup;
+    }
+    if (creds_provider_get(p, now, &c, &err) != 0) {
+        fprintf(stderr, "lagwatch aws whoami: %s\n", err.msg);
+        goto cleanup;
+    }
+    struct creds_profile_options po = {wc.cc.profile, NULL, NULL, NULL, NULL};
+    struct region_options ro = {wc.cc.region, &po, 1};
+    memset(&err, 0, sizeof err);
+    if (region_resolve(&opts, &ro, now, &region, &region_src, &err) != 0) {
+        fprintf(stderr, "lagwatch aws whoami: %s\n", err.msg);
+        goto cleanup;
+    }
+    char exp[32] = "never";
+    if (c.expires_unix_s)
+        creds_format_iso8601(c.expires_unix_s, exp, sizeof exp);
+    if (strcmp(output, "json") == 0) {
+        json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:s}", "provider", c.provider, "access_key_id",
+                              c.access_key_id, "expiration",
+                              c.expires_unix_s ? json_string(exp) : json_null(), "region", region,
+                              "region_source", region_src);
+        char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        if (s)
+            printf("%s\n", s);
+        free(s);
+        json_decref(o);
+    } else {
+        printf("provider:       %s\n"
+               "access_key_id:  %s\n"
+               "expiration:     %s\n"
+               "region:         %s (from %s)\n",
+               c.provider, c.access_key_id, exp, region, region_src);
+    }
+    rc = CLI_EXIT_OK;
+cleanup:
+    creds_cleanup(&c);
+    free(region);
+    creds_provider_free(p);
+    yamldoc_free(wc.doc);
+    return rc;
+}
