@@ -345,6 +345,11 @@ int pq_lex_unquote(const struct pq_lexer *lx, const struct pq_token *tok, char *
             return lex_err(lx, tok->off + esc, err, "unknown escape sequence", NULL);
         }
     }
+    if (memchr(r, '\0', o) != NULL) {
+        /* Label names and values are C strings here: a NUL inside would silently cut them. */
+        free(r);
+        return lex_err(lx, tok->off, err, "NUL byte in quoted string", NULL);
+    }
     r[o] = '\0';
     *out = r;
     return 0;

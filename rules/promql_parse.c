@@ -201,7 +201,12 @@ static int label_name(struct parser *p, char **out)
         free(*out);
         return perr_at(p, p->tok.off, "label name too long");
     }
-    return advance(p);
+    if (advance(p) != 0) {
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 /* "(" [name {"," name}] [","] ")" */
@@ -256,6 +261,10 @@ static int matchers(struct parser *p, struct promql_expr *e)
             }
             if (p->tok.kind == PQ_T_COMMA || p->tok.kind == PQ_T_RBRACE) {
                 /* {"metric.name", ...}: the metric name in quoted form. */
+                if (name[0] == '\0') {
+                    free(name);
+                    return perr_at(p, off, "metric name must not be empty");
+                }
                 if (e->name != NULL) {
                     int rc = perr_at(p, off, "metric name must not be set twice: \"%s\" or \"%s\"",
                                      e->name, name);
@@ -531,9 +540,9 @@ static int postfix(struct parser *p, struct promql_expr **io)
                 s->a = e;
                 s->range_ms = range;
                 s->step_ms = step;
+                *io = e = s; /* the caller frees *io on error: keep the whole tree there */
                 if (range <= 0)
                     return perr_at(p, off, "subquery range must be positive");
-                *io = e = s;
                 continue;
             }
             if (expect(p, PQ_T_RBRACK, "\"]\" or \":\"") != 0)
@@ -853,11 +862,11 @@ static int parse_expr(struct parser *p, int min_prec, struct promql_expr **out)
         if (advance(p) != 0 || parse_expr(p, 6, &operand) != 0)
             goto done;
         if (operand->type != PROMQL_SCALAR && operand->type != PROMQL_VECTOR) {
-            promql_expr_free(operand);
             perr_at(p, off,
                     "unary expression only allowed on expressions of type scalar or instant "
                     "vector, got \"%s\"",
                     pq_type_name(operand->type));
+            promql_expr_free(operand);
             goto done;
         }
         if (operand->kind == PQ_NUM) {
