@@ -434,7 +434,7 @@ static int build_canonical(struct sigv4_key_cache *c, const struct sigv4_request
     lw_buf_addc(out, '\n');
     lw_buf_add(out, lw_buf_str(&c->signed_headers), c->signed_headers.len);
     lw_buf_addc(out, '\n');
-    lw_buf_add(out, st->payload_hex, SIGV4_HEX_LEN);
+    lw_buf_adds(out, st->payload_hex); /* not always 64 bytes: "UNSIGNED-PAYLOAD" */
     if (lw_buf_failed(out))
         return lw_err_set(err, 0, 0, "canonical request longer than %u bytes",
                           LW_MAX_SIGV4_CANONICAL_BYTES);
@@ -665,7 +665,7 @@ int sigv4_sign(struct sigv4_key_cache *cache, const struct sigv4_request *req,
         if (arc == 0)
             arc = add_pair(&r, "X-Amz-Date", st.amz_date, SIGV4_DATE_LEN);
         if (arc == 0 && cfg->sign_content_sha256)
-            arc = add_pair(&r, "x-amz-content-sha256", st.payload_hex, SIGV4_HEX_LEN);
+            arc = add_pair(&r, "x-amz-content-sha256", st.payload_hex, strlen(st.payload_hex));
         char *auth =
             arc == 0 ? authorization_value(cfg, st.amz_date, r.signed_headers, r.signature) : NULL;
         if (auth == NULL)

@@ -109,7 +109,7 @@ def gen_request(rng, features):
     if ":" in host.rsplit("]", 1)[-1]:
         features["port"] += 1
     segs = []
-    for _ in range(rng.randint(0, 6)):
+    for _ in range(rng.randint(0, 6) if rng.random() < 0.95 else rng.randint(30, 60)):
         r = rng.random()
         if r < 0.12:
             segs.append(".")
@@ -127,7 +127,7 @@ def gen_request(rng, features):
 
     params, wire = [], []
     keys_pool = [rand_text(rng, 0, 6) for _ in range(3)]
-    for _ in range(rng.choice([0, 0, 1, 2, 3, 5, 8])):
+    for _ in range(rng.choice([0, 0, 1, 2, 3, 5, 8]) if rng.random() < 0.95 else 40):
         k = rng.choice(keys_pool) if rng.random() < 0.4 else rand_text(rng, 0, 8)
         v = rand_text(rng, 0, 10) if rng.random() < 0.8 else ""
         params.append((k, v))
@@ -142,7 +142,7 @@ def gen_request(rng, features):
     query = "&".join(wire) if params else (None if rng.random() < 0.5 else "")
 
     headers = []
-    for _ in range(rng.choice([0, 1, 2, 3, 5])):
+    for _ in range(rng.choice([0, 1, 2, 3, 5]) if rng.random() < 0.95 else 40):
         name = rng.choice(HEADER_NAMES)
         words = [rng.choice(VALUE_WORDS) for _ in range(rng.randint(0, 4))]
         seps = [rng.choice([" ", "  ", "\t", " \t ", "\r\n ", "\n\t"]) for _ in words]
@@ -187,6 +187,14 @@ def gen_request(rng, features):
     sign_sha = rng.random() < 0.3
     if sign_sha:
         features["sign_sha256"] += 1
+    elif rng.random() < 0.15:  # the caller's own payload hash (S3 style) is signed as given
+        # (botocore takes this value untrimmed, lagwatch trimmed as the server will see it:
+        # the generator sends no surrounding whitespace here)
+        headers.append(["X-Amz-Content-SHA256",
+                        rng.choice(["UNSIGNED-PAYLOAD", hashlib.sha256(body).hexdigest()])])
+        features["caller_payload_hash"] += 1
+    if len(headers) > 32 or len(params) > 32 or len(segs) > 32:
+        features["many_parts"] += 1
     return {
         "method": method,
         "host": host,
@@ -230,7 +238,7 @@ def main():
     rng = random.Random(seed)
     features = {k: 0 for k in ["port", "dot", "unicode_path", "repeated_key", "unicode_query",
                                "ws_value", "folded", "dup_header", "binary_body", "token",
-                               "sign_sha256"]}
+                               "sign_sha256", "caller_payload_hash", "many_parts"]}
     cases = [gen_request(rng, features) for _ in range(count)]
     lines = []
     for c in cases:

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+
 #include "lagwatch/sigv4.h"
 #include "testsupport.h"
 
@@ -96,6 +98,23 @@ static void expect_file(const char *c, const char *file, const char *got, size_t
     free(want);
 }
 
+/* The string to sign must end with the SHA-256 of exactly the canonical request returned (a
+ * canonical request with hidden bytes after a NUL would sign something else). */
+static void expect_sts_hashes_canonical(const struct sigv4_result *res)
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    assert_int_equal(EVP_Digest(res->canonical_request, strlen(res->canonical_request), md, &mdlen,
+                                EVP_sha256(), NULL),
+                     1);
+    char hex[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    const char *last = strrchr(res->string_to_sign, '\n');
+    assert_non_null(last);
+    assert_string_equal(last + 1, hex);
+}
+
 static void run_case(const char *c, enum sigv4_form form)
 {
     const char *pre = form == SIGV4_FORM_HEADER ? "header" : "query";
@@ -107,6 +126,7 @@ static void run_case(const char *c, enum sigv4_form form)
     if (sigv4_suite_sign(&req, &ctx, form, &res, &err) != 0)
         fail_msg("%s: %s", c, err.msg);
     char file[128];
+    expect_sts_hashes_canonical(&res);
     snprintf(file, sizeof file, "%s-canonical-request.txt", pre);
     expect_file(c, file, res.canonical_request, strlen(res.canonical_request));
     snprintf(file, sizeof file, "%s-string-to-sign.txt", pre);
@@ -239,6 +259,38 @@ static void test_sign_for_http_signs_body_hash_when_asked(void **state)
                         "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e");
     free(sig);
     sigv4_signed_cleanup(&out);
+}
+
+static void test_caller_payload_hash_is_signed_as_given(void **state)
+{
+    (void)state;
+    const struct sigv4_header hs[] = {{"X-Amz-Content-SHA256", " UNSIGNED-PAYLOAD "}};
+    struct sigv4_request req = {.method = "PUT",
+                                .host = "bucket.s3.amazonaws.com",
+                                .path = "/key",
+                                .headers = hs,
+                                .n_headers = 1,
+                                .body = "data",
+                                .body_len = 4};
+    struct sigv4_config cfg = {
+        .region = "us-east-1", .service = "s3", .unix_time_s = suite_time, .creds = &suite_creds};
+    struct sigv4_key_cache *cache = sigv4_key_cache_new();
+    struct sigv4_result a = {0}, b = {0};
+    struct lw_err err = {0};
+    assert_int_equal(sigv4_sign(cache, &req, &cfg, &a, &err), 0);
+    assert_int_equal(sigv4_sign(NULL, &req, &cfg, &b, &err), 0);
+    const char *last = strrchr(a.canonical_request, '\n');
+    assert_string_equal(last + 1, "UNSIGNED-PAYLOAD");
+    assert_non_null(strstr(a.canonical_request, "\nx-amz-content-sha256:UNSIGNED-PAYLOAD\n"));
+    expect_sts_hashes_canonical(&a);
+    assert_string_equal(a.signature, b.signature);
+    sigv4_result_cleanup(&a);
+    sigv4_result_cleanup(&b);
+    /* Asking the signer to add the header as well is a contradiction. */
+    cfg.sign_content_sha256 = true;
+    assert_int_equal(sigv4_sign(cache, &req, &cfg, &a, &err), -1);
+    assert_non_null(strstr(err.msg, "x-amz-content-sha256"));
+    sigv4_key_cache_free(cache);
 }
 
 static void test_host_keeps_non_default_port(void **state)
@@ -674,6 +726,7 @@ int main(void)
         cmocka_unit_test(test_sign_for_http_matches_suite_get_vanilla),
         cmocka_unit_test(test_sign_for_http_signs_session_token),
         cmocka_unit_test(test_sign_for_http_signs_body_hash_when_asked),
+        cmocka_unit_test(test_caller_payload_hash_is_signed_as_given),
         cmocka_unit_test(test_host_keeps_non_default_port),
         cmocka_unit_test(test_key_cache_derives_once_per_scope),
         cmocka_unit_test(test_path_is_encoded_again_and_normalised),
