@@ -154,10 +154,11 @@ def main():
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # kill it once its notifications are persisted (the machine may be slow to start it)
         end = time.time() + 30
-        while time.time() < end and len([f for f in os.listdir(state) if f.endswith(".json")]) < 15:
+        while time.time() < end and len([f for f in os.listdir(state) if f.endswith(".json")]) < 5:
             time.sleep(0.02)
-        check(len([f for f in os.listdir(state) if f.endswith(".json")]) == 15,
-              "15 notifications (5 groups x 3 integrations) persisted before the first kill")
+        # PagerDuty and the webhook answer at once; the 5 Slack items hang and stay queued
+        check(len([f for f in os.listdir(state) if f.endswith(".json")]) >= 5,
+              "the hanging Slack notifications are persisted before the first kill")
         first.send_signal(signal.SIGKILL)
         first.wait()
         kills = 1
