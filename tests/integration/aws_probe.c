@@ -5,7 +5,8 @@
  * what came back in a form the Python tests assert on. Test-only; `lagwatch fetch` is the
  * user-facing command.
  *
- *   aws_probe cw ENDPOINT REGION NOW_S CLUSTER...   samples as exposition text + per-query status
+ *   aws_probe cw ENDPOINT REGION NOW_S CLUSTER[@ENDPOINT]...
+ *                          samples as exposition text, per-query status, per-endpoint duration
  *   aws_probe clusters ENDPOINT REGION CLUSTER...   "cluster ID status=S writer=W members=a,b"
  *   aws_probe events ENDPOINT REGION SINCE_S        "event SOURCE T_MS MESSAGE"
  * Exit 0 when everything succeeded, 3 when a call or query failed, 2 on usage errors.
@@ -43,10 +44,21 @@ struct state {
     int failed;
 };
 
+#define MAX_FETCHERS 16
+
+struct fetcher {
+    char endpoint[256];
+    struct cw_fetcher *f;
+    int done;
+    int64_t t0_ms, done_ms;
+};
+
 static void cycle_done(void *ud, const struct cw_cycle_report *r)
 {
-    struct state *s = ud;
+    struct fetcher *s = ud;
     s->done = 1;
+    s->done_ms = lw_mono_ms();
+    printf("# fetcher %s\n", s->endpoint);
     printf("# calls=%zu failed_calls=%zu metrics_requested=%zu samples=%zu duration_s=%.3f\n",
            r->calls, r->failed_calls, r->metrics_requested, r->samples, r->duration_s);
     if (r->first_error)
@@ -87,6 +99,50 @@ static void events_done(void *ud, const struct rds_events *es, const char *error
                es->v[i].categories, es->v[i].message);
 }
 
+static int run_until_all(struct http_client *h, struct fetcher *fs, size_t nf, int want)
+{
+    int64_t end = lw_mono_ms() + 120000;
+    for (;;) {
+        int done = 0;
+        for (size_t k = 0; k < nf; k++)
+            done += fs[k].done;
+        if (done >= want)
+            return 0;
+        if (lw_mono_ms() >= end || http_client_poll(h, 100) != 0)
+            return -1;
+    }
+}
+
+/* The three default Aurora metrics of one cluster, named as cloudwatch_exporter names them. */
+static int add_cluster(struct cw_fetcher *f, const char *cluster, struct lw_err *err)
+{
+    for (size_t m = 0; m < 3; m++) {
+        struct cw_dimension d[2] = {{"DBClusterIdentifier", cluster}, {"Role", "WRITER"}};
+        struct cw_query q = {.namespace_ = "AWS/RDS",
+                             .metric = default_metrics[m],
+                             .dims = d,
+                             .n_dims = m == 0 ? 2 : 1,
+                             .stat = "Maximum",
+                             .period_s = 60};
+        char name[256], lname[128];
+        struct lw_labels ls;
+        lw_labels_init(&ls);
+        int rc = cw_metric_name(q.namespace_, q.metric, q.stat, name, sizeof name);
+        rc |= lw_labels_set(&ls, "__name__", name);
+        rc |= lw_labels_set(&ls, "pipeline", cluster);
+        for (size_t k = 0; k < q.n_dims; k++) {
+            rc |= cw_label_name(d[k].name, lname, sizeof lname);
+            rc |= lw_labels_set(&ls, lname, d[k].value);
+        }
+        if (rc != 0 || cw_fetcher_add(f, &q, &ls, err) < 0) {
+            lw_labels_cleanup(&ls);
+            return -1;
+        }
+        lw_labels_cleanup(&ls);
+    }
+    return 0;
+}
+
 static int run_until(struct http_client *h, int *flag, int want)
 {
     int64_t end = lw_mono_ms() + 120000;
@@ -121,53 +177,68 @@ int main(int argc, char **argv)
     }
     struct state st = {0};
     int rc = 0;
+    static struct fetcher fs[MAX_FETCHERS];
+    size_t nf = 0;
     if (strcmp(mode, "cw") == 0 && argc >= 6) {
-        struct cw_fetcher_options fo = {.aws = aws, .endpoint = endpoint, .region = region};
-        struct cw_fetcher *f = cw_fetcher_new(&fo, &err);
+        /* One fetcher per distinct endpoint (CLUSTER@ENDPOINT overrides ENDPOINT), all cycles
+         * running at once on the one HTTP client, as the agent runs them. */
         int64_t now_s = strtoll(argv[4], NULL, 10);
         for (int i = 5; i < argc; i++) {
-            for (size_t m = 0; m < 3; m++) {
-                struct cw_dimension d[2] = {{"DBClusterIdentifier", argv[i]}, {"Role", "WRITER"}};
-                struct cw_query q = {.namespace_ = "AWS/RDS",
-                                     .metric = default_metrics[m],
-                                     .dims = d,
-                                     .n_dims = m == 0 ? 2 : 1,
-                                     .stat = "Maximum",
-                                     .period_s = 60};
-                char name[256], lname[128];
-                struct lw_labels ls;
-                lw_labels_init(&ls);
-                (void)!cw_metric_name(q.namespace_, q.metric, q.stat, name, sizeof name);
-                (void)!lw_labels_set(&ls, "__name__", name);
-                (void)!lw_labels_set(&ls, "pipeline", argv[i]);
-                for (size_t k = 0; k < q.n_dims; k++) {
-                    (void)!cw_label_name(d[k].name, lname, sizeof lname);
-                    (void)!lw_labels_set(&ls, lname, d[k].value);
-                }
-                if (cw_fetcher_add(f, &q, &ls, &err) < 0) {
+            char cluster[256];
+            snprintf(cluster, sizeof cluster, "%s", argv[i]);
+            char *at = strchr(cluster, '@');
+            const char *ep = at ? at + 1 : endpoint;
+            if (at)
+                *at = '\0';
+            size_t k = 0;
+            while (k < nf && strcmp(fs[k].endpoint, ep) != 0)
+                k++;
+            if (k == nf) {
+                if (nf == MAX_FETCHERS)
+                    return 2;
+                struct cw_fetcher_options fo = {.aws = aws, .endpoint = ep, .region = region};
+                snprintf(fs[k].endpoint, sizeof fs[k].endpoint, "%s", ep);
+                fs[k].f = cw_fetcher_new(&fo, &err);
+                if (fs[k].f == NULL) {
                     fprintf(stderr, "aws_probe: %s\n", err.msg);
                     return 2;
                 }
-                lw_labels_cleanup(&ls);
+                nf++;
+            }
+            if (add_cluster(fs[k].f, cluster, &err) != 0) {
+                fprintf(stderr, "aws_probe: %s\n", err.msg);
+                return 2;
             }
         }
         struct source_sink sink = {.append = append};
-        if (cw_fetcher_start(f, now_s, &sink, cycle_done, &st, &err) != 0) {
-            printf("# error: %s\n", err.msg);
-            rc = 3;
-        } else if (run_until(h, &st.done, 1) != 0) {
+        int want = 0;
+        int64_t t0 = lw_mono_ms();
+        for (size_t k = 0; k < nf; k++) {
+            fs[k].t0_ms = t0;
+            if (cw_fetcher_start(fs[k].f, now_s, &sink, cycle_done, &fs[k], &err) != 0) {
+                printf("# error: %s\n", err.msg);
+                rc = 3;
+            } else {
+                want++;
+            }
+        }
+        if (run_until_all(h, fs, nf, want) != 0) {
             printf("# error: cycle did not finish\n");
             rc = 3;
         }
-        for (size_t i = 0; i < cw_fetcher_count(f); i++) {
-            const struct cw_query_status *s = cw_fetcher_status(f, i);
-            printf("# query %zu state=%d new=%zu%s%s\n", i, (int)s->state, s->new_samples,
-                   s->message ? " " : "", s->message ? s->message : "");
-            if (s->state == CW_QUERY_FAILED)
-                rc = 3;
+        for (size_t k = 0; k < nf; k++) {
+            printf("# fetcher %s done_after_s=%.3f\n", fs[k].endpoint,
+                   (double)(fs[k].done_ms - t0) / 1000.0);
+            for (size_t i = 0; i < cw_fetcher_count(fs[k].f); i++) {
+                const struct cw_query_status *s = cw_fetcher_status(fs[k].f, i);
+                printf("# query %zu state=%d new=%zu%s%s\n", i, (int)s->state, s->new_samples,
+                       s->message ? " " : "", s->message ? s->message : "");
+                if (s->state == CW_QUERY_FAILED)
+                    rc = 3;
+            }
+            printf("# monthly_cost_usd_at_60s=%.4f\n",
+                   cw_monthly_cost_usd(cw_fetcher_count(fs[k].f), 60));
         }
-        printf("# monthly_cost_usd_at_60s=%.4f\n", cw_monthly_cost_usd(cw_fetcher_count(f), 60));
-        cw_fetcher_free(f);
     } else if (strcmp(mode, "clusters") == 0 && argc >= 5) {
         struct rds_target t = {aws, endpoint, region};
         int want = 0;
@@ -200,7 +271,9 @@ int main(int argc, char **argv)
            (unsigned long long)as.calls, (unsigned long long)as.attempts,
            (unsigned long long)as.retries, (unsigned long long)as.throttled,
            (unsigned long long)as.failed, (long long)as.clock_skew_s);
-    aws_client_free(aws);
+    aws_client_free(aws); /* before the fetchers: completes any cycle still in flight */
+    for (size_t k = 0; k < nf; k++)
+        cw_fetcher_free(fs[k].f);
     http_client_free(h);
     creds_provider_free(cp);
     return rc;
