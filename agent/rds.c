@@ -359,7 +359,8 @@ static int merge_clusters(struct rds_clusters *dst, struct rds_clusters *src)
     struct rds_cluster *v = realloc(dst->v, (dst->n + src->n + 1) * sizeof *v);
     if (v == NULL)
         return -1;
-    memcpy(v + dst->n, src->v, src->n * sizeof *v);
+    if (src->n > 0) /* src->v is NULL for an empty page */
+        memcpy(v + dst->n, src->v, src->n * sizeof *v);
     dst->v = v;
     dst->n += src->n;
     free(src->v);
@@ -373,7 +374,8 @@ static int merge_events(struct rds_events *dst, struct rds_events *src)
     struct rds_event *v = realloc(dst->v, (dst->n + src->n + 1) * sizeof *v);
     if (v == NULL)
         return -1;
-    memcpy(v + dst->n, src->v, src->n * sizeof *v);
+    if (src->n > 0) /* src->v is NULL for an empty page */
+        memcpy(v + dst->n, src->v, src->n * sizeof *v);
     dst->v = v;
     dst->n += src->n;
     free(src->v);
