@@ -23,72 +23,7 @@
 #include "lagwatch/limits.h"
 #include "lagwatch/log.h"
 #include "lagwatch/private/creds_impl.h"
-#include "lagwatch/yamldoc.h"
-
-/* The aws: section of a config file, as far as whoami needs it (strings point into doc). */
-struct whoami_config {
-    struct yamldoc *doc;
-    struct creds_config cc;
-};
-
-static int read_whole(const char *path, char **out, size_t *len, struct lw_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        lw_err_set_file(err, path);
-        return lw_err_set(err, 0, 0, "cannot open: %s", strerror(errno));
-    }
-    struct lw_buf b;
-    lw_buf_init(&b, LW_MAX_FILE_BYTES);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (lw_buf_add(&b, chunk, n) != 0)
-            break;
-    int bad = ferror(f) || lw_buf_failed(&b);
-    fclose(f);
-    if (bad) {
-        lw_buf_cleanup(&b);
-        lw_err_set_file(err, path);
-        return lw_err_set(err, 0, 0, "cannot read (or larger than %u bytes)", LW_MAX_FILE_BYTES);
-    }
-    *len = b.len;
-    *out = lw_buf_take(&b);
-    return 0;
-}
-
-static int get_opt_string(const struct yamldoc *d, const struct yamldoc_node *map, const char *key,
-                          const char **out, struct lw_err *err)
-{
-    const struct yamldoc_node *n = yamldoc_map_get(map, key);
-    if (yamldoc_is_null(n))
-        return 0;
-    return yamldoc_get_string(n, out, d, err);
-}
-
-static int load_config(const char *path, struct whoami_config *wc, struct lw_err *err)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    if (read_whole(path, &buf, &len, err) != 0)
-        return -1;
-    int rc = yamldoc_parse(buf, len, path, &wc->doc, err);
-    free(buf);
-    if (rc != 0)
-        return -1;
-    const struct yamldoc_node *aws = yamldoc_map_get(wc->doc->root, "aws");
-    if (yamldoc_is_null(aws))
-        return 0;
-    const struct yamldoc_node *eps = yamldoc_map_get(aws, "endpoints");
-    if (get_opt_string(wc->doc, aws, "region", &wc->cc.region, err) != 0 ||
-        get_opt_string(wc->doc, aws, "profile", &wc->cc.profile, err) != 0 ||
-        get_opt_string(wc->doc, aws, "access_key_id", &wc->cc.access_key_id, err) != 0 ||
-        get_opt_string(wc->doc, aws, "secret_access_key", &wc->cc.secret_access_key, err) != 0 ||
-        (!yamldoc_is_null(eps) &&
-         get_opt_string(wc->doc, eps, "sts", &wc->cc.sts_endpoint, err) != 0))
-        return -1;
-    return 0;
-}
+#include "lagwatch/config.h"
 
 /* --debug: every provider tried, on stderr; the chain never passes a secret here. */
 static void debug_log(void *ud, enum creds_log_level level, const char *msg, const char *provider,
@@ -132,14 +67,19 @@ int cmd_aws_whoami(int argc, char **argv)
             return aws_usage_error("whoami", "unexpected argument '%s'", a);
         }
     }
-    struct whoami_config wc = {0};
+    /* The agent's own config loader, so ${VAR}, *_file keys and validation are the same as
+     * for `lagwatch run`. */
+    struct config *cfg = NULL;
+    struct creds_config cc = {0};
     struct lw_err err = {0};
     char msg[LW_ERR_MSG_MAX + LW_ERR_FILE_MAX + 32];
-    if (config && load_config(config, &wc, &err) != 0) {
-        lw_err_format(&err, msg, sizeof msg);
-        fprintf(stderr, "lagwatch aws whoami: %s\n", msg);
-        yamldoc_free(wc.doc);
-        return CLI_EXIT_USAGE;
+    if (config) {
+        if (config_load_file(config, NULL, &cfg, &err) != 0) {
+            lw_err_format(&err, msg, sizeof msg);
+            fprintf(stderr, "lagwatch aws whoami: %s\n", msg);
+            return CLI_EXIT_USAGE;
+        }
+        config_creds(cfg, &cc);
     }
     struct creds_options opts = {0};
     opts.log = debug ? debug_log : agent_log;
@@ -148,7 +88,7 @@ int cmd_aws_whoami(int argc, char **argv)
     char *region = NULL;
     const char *region_src = NULL;
     struct creds c = {0};
-    struct creds_provider *p = creds_default_new(&opts, &wc.cc, &err);
+    struct creds_provider *p = creds_default_new(&opts, &cc, &err);
     if (p == NULL) {
         fprintf(stderr, "lagwatch aws whoami: %s\n", err.msg);
         rc = CLI_EXIT_USAGE;
@@ -158,8 +98,8 @@ int cmd_aws_whoami(int argc, char **argv)
         fprintf(stderr, "lagwatch aws whoami: %s\n", err.msg);
         goto cleanup;
     }
-    struct creds_profile_options po = {wc.cc.profile, NULL, NULL, NULL, NULL};
-    struct region_options ro = {wc.cc.region, &po, 1};
+    struct creds_profile_options po = {cc.profile, NULL, NULL, NULL, NULL};
+    struct region_options ro = {cc.region, &po, 1};
     memset(&err, 0, sizeof err);
     if (region_resolve(&opts, &ro, now, &region, &region_src, &err) != 0) {
         fprintf(stderr, "lagwatch aws whoami: %s\n", err.msg);
@@ -190,6 +130,6 @@ cleanup:
     creds_cleanup(&c);
     free(region);
     creds_provider_free(p);
-    yamldoc_free(wc.doc);
+    config_free(cfg);
     return rc;
 }

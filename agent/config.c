@@ -19,6 +19,7 @@
 
 #include <openssl/crypto.h>
 
+#include "lagwatch/creds.h"
 #include "lagwatch/limits.h"
 #include "lagwatch/matcher.h"
 
@@ -370,12 +371,31 @@ static int decode_global(struct dec *c, const struct yamldoc_node *g, struct con
 
 static int decode_aws(struct dec *c, const struct yamldoc_node *a, struct config_aws *out)
 {
-    static const char *const keys[] = {"region", "profile", "endpoints", NULL};
+    static const char *const keys[] = {"region",
+                                       "profile",
+                                       "endpoints",
+                                       "access_key_id",
+                                       "access_key_id_file",
+                                       "secret_access_key",
+                                       "secret_access_key_file",
+                                       "session_token",
+                                       "session_token_file",
+                                       NULL};
     static const char *const ep_keys[] = {"cloudwatch", "rds", "sts", NULL};
     if (yamldoc_check_keys(c->d, a, keys, c->err) != 0 ||
         opt_string(c, a, "region", &out->region) != 0 ||
-        opt_string(c, a, "profile", &out->profile) != 0)
+        opt_string(c, a, "profile", &out->profile) != 0 ||
+        config_secret_read(c->d, a, "access_key_id", c->dir, &out->access_key_id, c->err) != 0 ||
+        config_secret_read(c->d, a, "secret_access_key", c->dir, &out->secret_access_key, c->err) !=
+            0 ||
+        config_secret_read(c->d, a, "session_token", c->dir, &out->session_token, c->err) != 0)
         return -1;
+    if ((out->access_key_id == NULL) != (out->secret_access_key == NULL))
+        return yamldoc_error(c->err, c->d, a,
+                             "aws: set both access_key_id and secret_access_key, or neither");
+    if (out->session_token && out->access_key_id == NULL)
+        return yamldoc_error(c->err, c->d, a,
+                             "aws: session_token needs access_key_id and secret_access_key");
     const struct yamldoc_node *ep = NULL;
     if (opt_map(c, a, "endpoints", &ep) != 0)
         return -1;
@@ -999,6 +1019,9 @@ void config_free(struct config *cfg)
     free(cfg->aws.endpoint_cloudwatch);
     free(cfg->aws.endpoint_rds);
     free(cfg->aws.endpoint_sts);
+    config_secret_free(cfg->aws.access_key_id);
+    config_secret_free(cfg->aws.secret_access_key);
+    config_secret_free(cfg->aws.session_token);
     for (size_t i = 0; i < cfg->n_pipelines; i++)
         pipeline_cleanup(&cfg->pipelines[i]);
     free(cfg->pipelines);
@@ -1106,4 +1129,15 @@ int config_rule_paths(const struct config *cfg, char ***out, size_t *n_out, stru
 oom:
     config_paths_free(paths);
     return lw_err_set(err, 0, 0, "out of memory");
+}
+
+void config_creds(const struct config *cfg, struct creds_config *out)
+{
+    memset(out, 0, sizeof *out);
+    out->access_key_id = cfg->aws.access_key_id;
+    out->secret_access_key = cfg->aws.secret_access_key;
+    out->session_token = cfg->aws.session_token;
+    out->profile = cfg->aws.profile;
+    out->region = cfg->aws.region;
+    out->sts_endpoint = cfg->aws.endpoint_sts;
 }

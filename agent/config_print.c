@@ -189,6 +189,12 @@ static struct yamldoc_node *config_tree(const struct config *cfg, bool *ok)
         put(am, "region", str(cfg->aws.region), ok);
     if (cfg->aws.profile)
         put(am, "profile", str(cfg->aws.profile), ok);
+    if (cfg->aws.access_key_id) {
+        put(am, "access_key_id", secret(), ok);
+        put(am, "secret_access_key", secret(), ok);
+    }
+    if (cfg->aws.session_token)
+        put(am, "session_token", secret(), ok);
     if (cfg->aws.endpoint_cloudwatch || cfg->aws.endpoint_rds || cfg->aws.endpoint_sts) {
         struct yamldoc_node *em = yamldoc_node_new(YAMLDOC_MAP);
         if (cfg->aws.endpoint_cloudwatch)

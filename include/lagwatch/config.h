@@ -48,6 +48,9 @@ struct config_aws {
     char *region;  /* NULL: AWS_REGION, AWS_DEFAULT_REGION, profile, IMDS */
     char *profile; /* NULL: default chain */
     char *endpoint_cloudwatch, *endpoint_rds, *endpoint_sts; /* NULL: AWS_ENDPOINT_URL_* */
+    /* Explicit keys (secrets: `key` or `key_file`, wiped on free); both or neither. They
+     * override the chain, as profile does. NULL: the chain. */
+    char *access_key_id, *secret_access_key, *session_token;
 };
 
 struct config_aurora {
@@ -138,6 +141,11 @@ LW_MUST_CHECK int config_parse_buf(const char *buf, size_t len, const char *file
 /* Read path (at most LW_MAX_FILE_BYTES) and config_parse_buf it. */
 LW_MUST_CHECK int config_load_file(const char *path, const struct config_options *opts,
                                    struct config **out, struct lw_err *err);
+
+/* The credential settings of cfg's aws section as creds_default_new takes them (pointers
+ * into cfg, valid while it lives). */
+struct creds_config;
+void config_creds(const struct config *cfg, struct creds_config *out);
 
 /* Free a config, wiping every secret; NULL is fine. */
 void config_free(struct config *cfg);

@@ -200,6 +200,19 @@ def main():
     check("whoami -c: profile and region from the config",
           p.returncode == 0 and "provider:       profile" in p.stdout and "AKIAPROFILE" in
           p.stdout and "us-gov-west-1 (from config)" in p.stdout, p.stdout + p.stderr)
+    # the agent's own config loader: ${VAR} interpolation and keys from *_file secrets
+    with open(os.path.join(tmp, "akid"), "w") as f:
+        f.write("AKIAFROMCFGFILE\n")
+    with open(os.path.join(tmp, "sk"), "w") as f:
+        f.write("cfg-file-S3CRET\n")
+    SECRETS.add("cfg-file-S3CRET")
+    with open(cfg, "w") as f:
+        f.write("aws:\n  region: ${LW_TEST_REGION:-eu-west-3}\n  access_key_id_file: akid\n"
+                "  secret_access_key_file: sk\n")
+    p = whoami(env2, "-c", cfg)
+    check("whoami -c: ${VAR:-default} and explicit keys from *_file override the chain",
+          p.returncode == 0 and "AKIAFROMCFGFILE" in p.stdout and "eu-west-3 (from config)" in
+          p.stdout and "cfg-file-S3CRET" not in p.stdout + p.stderr, p.stdout + p.stderr)
     with open(cfg, "w") as f:
         f.write("aws:\n  region: [1, 2]\n")
     p = whoami(env2, "-c", cfg)

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "lagwatch/config.h"
+#include "lagwatch/creds.h"
 #include "testsupport.h"
 
 static const char *fake_env(const char *name, void *ctx)
@@ -197,6 +198,8 @@ static void test_value_errors(void **state)
          "unknown key 'api_urll' (did you mean 'api_url'?)", 5},
         {"time_intervals: []\nmute_time_intervals: []\n", "not also under", 2},
         {"global:\n  state_dir: ${NOT_SET}\n", "NOT_SET is not set", 2},
+        {"aws:\n  access_key_id: AKIAX\n", "set both access_key_id and secret_access_key", 2},
+        {"aws:\n  session_token: t\n", "session_token needs access_key_id", 2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct lw_err err = parse_fail(cases[i].text);
@@ -270,6 +273,33 @@ static void test_file_secrets_are_read_relative_to_the_config(void **state)
                       &err);
     assert_null(cfg);
     assert_non_null(strstr(err.msg, "not both"));
+}
+
+static void test_aws_keys_from_files_override_the_chain(void **state)
+{
+    (void)state;
+    write_file("akid", "AKIAFROMFILE\n");
+    write_file("secret", "wJalr-secret-from-file\n");
+    struct lw_err err = {0};
+    struct config *cfg = load_in_tmp("aws:\n  region: ${AWS_REGION}\n  access_key_id_file: akid\n"
+                                     "  secret_access_key_file: secret\n",
+                                     &err);
+    if (cfg == NULL)
+        fail_msg("%s", err.msg);
+    struct creds_config cc;
+    config_creds(cfg, &cc);
+    assert_string_equal(cc.access_key_id, "AKIAFROMFILE");
+    assert_string_equal(cc.secret_access_key, "wJalr-secret-from-file");
+    assert_null(cc.session_token);
+    assert_string_equal(cc.region, "eu-central-1");
+    struct lw_buf out;
+    lw_buf_init(&out, 1 << 20);
+    assert_int_equal(config_print(cfg, &out), 0);
+    assert_null(strstr(lw_buf_str(&out), "wJalr"));
+    assert_null(strstr(lw_buf_str(&out), "AKIAFROMFILE"));
+    assert_non_null(strstr(lw_buf_str(&out), "secret_access_key: '<secret>'"));
+    lw_buf_cleanup(&out);
+    config_free(cfg);
 }
 
 static void test_secret_read_for_notify_decoders(void **state)
@@ -371,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_value_errors),
         cmocka_unit_test(test_file_secrets_are_read_relative_to_the_config),
         cmocka_unit_test(test_secret_read_for_notify_decoders),
+        cmocka_unit_test(test_aws_keys_from_files_override_the_chain),
         cmocka_unit_test(test_rule_paths_expand_sorted_and_deduplicated),
         cmocka_unit_test(test_print_fills_defaults_redacts_secrets_and_reparses),
         cmocka_unit_test(test_missing_config_file_names_it),
