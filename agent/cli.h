@@ -32,5 +32,7 @@ int cmd_aws(int argc, char **argv);
 int cmd_promql_test(int argc, char **argv);
 /* lagwatch validate (cmd_validate.c). */
 int cmd_validate(int argc, char **argv);
+/* lagwatch fetch (cmd_fetch.c). */
+int cmd_fetch(int argc, char **argv);
 
 #endif

@@ -94,8 +94,7 @@ int source_exporter_fetch(struct http_client *c, struct source_exporter_target *
 
 static const struct http_header json_accept[] = {{"Accept", "application/json"}};
 
-/* A GET of url with a JSON Accept header and the JSON body cap. */
-static void json_request(const char *url, struct http_request *req)
+void source_json_request(const char *url, struct http_request *req)
 {
     memset(req, 0, sizeof *req);
     req->method = "GET";
@@ -111,7 +110,7 @@ static int get_json(struct http_client *c, const char *url, struct http_response
                     struct lw_err *err)
 {
     struct http_request req;
-    json_request(url, &req);
+    source_json_request(url, &req);
     return http_fetch_sync(c, &req, resp, err);
 }
 
@@ -167,7 +166,7 @@ static int json_submit(struct http_client *c, char *url, bool kc, const char *co
     x->sink = *sink;
     x->now_ms = now_ms;
     struct http_request req;
-    json_request(url, &req);
+    source_json_request(url, &req);
     int rc = -1;
     if (!x->url || (connector && !x->connector))
         lw_err_set(err, 0, 0, "out of memory");

@@ -55,4 +55,8 @@ LW_MUST_CHECK int source_prom_submit(struct http_client *c, const char *base_url
  * storage the function owns statically (valid until the next call). */
 void source_exporter_request(const struct source_exporter_target *t, struct http_request *req);
 
+/* The request a Kafka Connect or Prometheus API GET of url sends (Accept: application/json,
+ * gzip, the JSON body cap); url is borrowed. For callers that drive the answer themselves. */
+void source_json_request(const char *url, struct http_request *req);
+
 #endif
