@@ -168,8 +168,8 @@ int cmd_fetch(int argc, char **argv)
         const char *state = !h->has_run ? "no answer" : h->up ? "up" : "down";
         printf("# source %s pipeline=%s target=%s %s duration=%.3fs%s%s%s%s\n", h->name,
                h->pipeline ? h->pipeline : "", h->target, state, h->last_duration_s,
-               h->last_error[0] ? " error: " : "", h->last_error,
-               h->warning[0] ? " warning: " : "", h->warning);
+               h->last_error[0] ? " error: " : "", h->last_error, h->warning[0] ? " warning: " : "",
+               h->warning);
         if (!h->up)
             fprintf(stderr, "lagwatch fetch: source %s%s%s (%s) failed: %s\n", h->name,
                     h->pipeline ? " of pipeline " : "", h->pipeline ? h->pipeline : "", h->target,

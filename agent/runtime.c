@@ -41,10 +41,10 @@ struct job {
     struct runtime *rt;
     char *sched_name;
     int64_t interval_ms;
-    size_t h0, nh;     /* health entries rt->health[h0 .. h0+nh) */
-    size_t in_flight;  /* requests of the current run not answered yet */
-    bool running;      /* a run started and has not finished */
-    bool failed;       /* the current run failed (first error in err) */
+    size_t h0, nh;    /* health entries rt->health[h0 .. h0+nh) */
+    size_t in_flight; /* requests of the current run not answered yet */
+    bool running;     /* a run started and has not finished */
+    bool failed;      /* the current run failed (first error in err) */
     char err[LW_ERR_MSG_MAX];
     int64_t started_mono_ms, now_ms; /* the run's start (monotonic) and sample time (wall) */
     double duration_s;
@@ -189,8 +189,8 @@ static int build_exporters(struct runtime *rt, struct lw_err *err)
     for (size_t t = 0; t < rt->exporters.n; t++) {
         struct source_exporter_target *tg = &rt->exporters.targets[t];
         tg->timeout_ms = (long)cfg->global.scrape_timeout_ms;
-        struct job *j = job_add(rt, JOB_EXPORTER, tg->display_url, cfg->global.scrape_interval_ms,
-                                err);
+        struct job *j =
+            job_add(rt, JOB_EXPORTER, tg->display_url, cfg->global.scrape_interval_ms, err);
         if (!j)
             return -1;
         j->target = t;
@@ -585,12 +585,9 @@ static void req_done(void *ud, const struct http_response *resp)
     size_t len = resp->body ? resp->body_len : 0;
     switch (j->kind) {
     case JOB_EXPORTER: {
-        struct source_exporter_response r = {resp->status,
-                                             resp->error,
-                                             http_response_header(resp, "Content-Type"),
-                                             body,
-                                             len,
-                                             resp->total_s};
+        struct source_exporter_response r = {
+            resp->status, resp->error, http_response_header(resp, "Content-Type"),
+            body,         len,         resp->total_s};
         rc = source_exporter_process(&rt->exporters.targets[j->target], &r, j->now_ms, &rt->sink,
                                      &err);
         break;
@@ -739,8 +736,8 @@ static void rds_clusters_done(void *ud, const struct rds_clusters *cs, const cha
             free(j->rds_writer);
             j->rds_writer = w ? strdup(w) : NULL;
             j->rds_cluster_ok = true;
-            if (rt->failover && failover_observe_cluster(rt->failover, c->id, c->status, w,
-                                                         lw_wall_ms()) > 0)
+            if (rt->failover &&
+                failover_observe_cluster(rt->failover, c->id, c->status, w, lw_wall_ms()) > 0)
                 log_failover(rt, c->id);
         }
     }
@@ -785,8 +782,8 @@ static void emit_rds_series(struct job *j)
     if (lw_labels_copy(&ls, &p->labels) != 0)
         return;
     source_sink_begin(&rt->sink, scope, t);
-    int rc = lw_labels_set(&ls, "pipeline", p->name) |
-             lw_labels_set(&ls, "cluster", p->aurora->cluster);
+    int rc =
+        lw_labels_set(&ls, "pipeline", p->name) | lw_labels_set(&ls, "cluster", p->aurora->cluster);
     if (rc == 0 && j->rds_writer && !j->failed) {
         rc |= lw_labels_set(&ls, "__name__", "aws_rds_cluster_writer_info") |
               lw_labels_set(&ls, "writer", j->rds_writer);
@@ -807,8 +804,8 @@ static void emit_rds_series(struct job *j)
     }
     if (rc == 0)
         rc = source_emit_health(&rt->sink, "rds", p->name, p->aurora->cluster, &p->labels,
-                                !j->failed, (double)(lw_mono_ms() - j->started_mono_ms) / 1000.0,
-                                t, &err);
+                                !j->failed, (double)(lw_mono_ms() - j->started_mono_ms) / 1000.0, t,
+                                &err);
     source_sink_end(&rt->sink, scope, rc == 0, t);
     lw_labels_cleanup(&ls);
 }
@@ -826,8 +823,8 @@ static int start_rds(struct job *j, struct lw_err *err)
     if (j->rds_last_event_ms == 0) {
         /* First poll: look back one hold, so an episode that ended just before a restart still
          * holds what it should; older events are history. */
-        int64_t hold = rt->cfg->failover_hold_ms > 0 ? rt->cfg->failover_hold_ms
-                                                     : FAILOVER_DEFAULT_HOLD_MS;
+        int64_t hold =
+            rt->cfg->failover_hold_ms > 0 ? rt->cfg->failover_hold_ms : FAILOVER_DEFAULT_HOLD_MS;
         j->rds_last_event_ms = now_ms - hold;
     }
     j->rds_cluster_ok = false;
@@ -871,9 +868,9 @@ static void job_start(struct job *j)
         break;
     }
     case JOB_KC:
-        rc = start_json(j, source_kc_status_url(j->p->kafka_connect->url,
-                                                j->p->kafka_connect->connector),
-                        &err);
+        rc = start_json(
+            j, source_kc_status_url(j->p->kafka_connect->url, j->p->kafka_connect->connector),
+            &err);
         break;
     case JOB_PROM:
         for (size_t q = 0; q < j->ps->n_queries && rc == 0; q++)

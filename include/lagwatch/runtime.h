@@ -61,8 +61,8 @@ struct runtime_source_health {
 };
 
 struct runtime_cloudwatch_stats {
-    size_t metrics_per_cycle;  /* queries registered over all fetchers (what one cycle bills) */
-    size_t metrics_requested;  /* summed over every call since start (pages included) */
+    size_t metrics_per_cycle;   /* queries registered over all fetchers (what one cycle bills) */
+    size_t metrics_requested;   /* summed over every call since start (pages included) */
     size_t calls, failed_calls; /* GetMetricData calls since start */
     double monthly_cost_usd;    /* estimate of the config's GetMetricData bill (30-day month) */
 };
