@@ -289,6 +289,9 @@ static int build_aws(struct runtime *rt, const struct runtime_options *opts, str
             return -1;
     }
     struct creds_config cc = {0};
+    cc.access_key_id = cfg->aws.access_key_id;
+    cc.secret_access_key = cfg->aws.secret_access_key;
+    cc.session_token = cfg->aws.session_token;
     cc.profile = cfg->aws.profile;
     cc.region = cfg->aws.region ? cfg->aws.region : rt->default_region;
     cc.sts_endpoint = cfg->aws.endpoint_sts;
