@@ -47,6 +47,13 @@ mkdir -p "$tmp/rules"
 printf 'groups:\n  - name: g\n    rules: [\n' >"$tmp/rules/bad.yml"
 printf 'rule_files: [rules/*.yml]\n' >"$tmp/withrules.yml"
 expect bad_rule_file 1 'bad.yml:4:1: YAML syntax' -- validate -c "$tmp/withrules.yml"
+printf 'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: histogram_quantile(0.9, x)\n' >"$tmp/rules/bad.yml"
+expect rule_outside_subset 1 'bad.yml:5:15: expr: unsupported: function: histogram_quantile' -- validate -c "$tmp/withrules.yml"
+printf 'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        fro: 5m\n' >"$tmp/rules/bad.yml"
+expect rule_unknown_key 1 "bad.yml:6:9: unknown key 'fro' \\(did you mean 'for'\\?\\)" -- validate -c "$tmp/withrules.yml"
+printf 'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        for: 5m\n' >"$tmp/rules/good.yml"
+rm "$tmp/rules/bad.yml"
+expect rule_file_valid 0 'config valid: .*1 group\(s\), 1 rule\(s\)' -- validate -c "$tmp/withrules.yml"
 
 expect missing_file 2 'cannot read config' -- validate -c "$tmp/none.yml"
 expect no_config_flag 2 'c FILE is required' -- validate
