@@ -34,5 +34,7 @@ int cmd_promql_test(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 /* lagwatch fetch (cmd_fetch.c). */
 int cmd_fetch(int argc, char **argv);
+/* lagwatch notify-test (cmd_notify_test.c). */
+int cmd_notify_test(int argc, char **argv);
 
 #endif

@@ -20,6 +20,8 @@ const struct cli_command cli_commands[] = {
     {"validate", "-c FILE [--print]", "check a config and its rule files offline", cmd_validate},
     {"fetch", "-c FILE [--lookback DURATION] [--timeout DURATION]",
      "run every configured source once and print what it yields", cmd_fetch},
+    {"notify-test", "-c FILE --receiver NAME [--timeout DURATION]",
+     "send a marked test notification to a receiver's integrations", cmd_notify_test},
     {NULL, NULL, NULL, NULL},
 };
 

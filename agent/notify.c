@@ -396,6 +396,70 @@ void notifier_push_alertmanager(struct notifier *n, const struct route *root,
     }
 }
 
+/* Build, send and judge one test payload synchronously; 0 on 2xx, else -1 with err (unless err
+ * already holds an earlier failure). */
+static int send_test_one(struct notifier *n, const struct receiver_config *c,
+                         const struct dispatch_notification *dn, size_t i, struct lw_err *err,
+                         bool first_failure)
+{
+    char integ[32];
+    char *body;
+    if (i < c->n_slack) {
+        struct slack_opts o = {.channel = c->slack[i].channel,
+                               .username = c->slack[i].username,
+                               .external_url = n->external_url};
+        snprintf(integ, sizeof(integ), "slack:%zu", i);
+        body = notify_slack(dn, &o);
+    } else if (i < c->n_slack + c->n_pagerduty) {
+        size_t k = i - c->n_slack;
+        struct pagerduty_opts o = {.client = c->pagerduty[k].client,
+                                   .client_url = c->pagerduty[k].client_url,
+                                   .external_url = n->external_url};
+        snprintf(integ, sizeof(integ), "pagerduty:%zu", k);
+        body = notify_pagerduty_v2(dn, &o);
+    } else {
+        size_t k = i - c->n_slack - c->n_pagerduty;
+        snprintf(integ, sizeof(integ), "webhook:%zu", k);
+        body = notify_webhook_v4(dn, n->external_url, c->webhook[k].max_alerts);
+    }
+    const char *what = dn->n_firing ? "test notification" : "test resolve";
+    struct outbox_item it = {.receiver = (char *)dn->receiver, .integration = integ, .body = body};
+    struct prepared p;
+    if (!body || prepare(c, &it, &p) != 0) {
+        free(body);
+        if (first_failure)
+            lw_err_set(err, 0, 0, "%s: could not build the %s", integ, what);
+        return -1;
+    }
+    const char *b = p.body ? p.body : body;
+    struct http_request req = {.method = "POST",
+                               .url = p.url,
+                               .headers = p.headers,
+                               .n_headers = p.n_headers,
+                               .body = b,
+                               .body_len = strlen(b),
+                               .timeout_ms = n->timeout_ms};
+    struct http_response resp = {0};
+    struct lw_err herr = {0};
+    int ok = http_fetch_sync(n->http, &req, &resp, &herr);
+    char why[LW_ERR_MSG_MAX + 64];
+    if (ok == 0)
+        error_text(&resp, why, sizeof(why));
+    else
+        snprintf(why, sizeof(why), "%s", herr.msg);
+    bool good = ok == 0 && resp.status >= 200 && resp.status < 300;
+    char msg[64];
+    snprintf(msg, sizeof(msg), "%s %s", what, good ? "delivered" : "failed");
+    log_kv(good ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR, msg, "receiver", dn->receiver, "integration",
+           integ, "result", good ? "ok" : why, NULL);
+    if (!good && first_failure)
+        lw_err_set(err, 0, 0, "%s: %s", integ, why);
+    http_response_cleanup(&resp);
+    prepared_cleanup(&p);
+    free(body);
+    return good ? 0 : -1;
+}
+
 int notifier_send_test(struct notifier *n, const char *receiver, int64_t now_ms, struct lw_err *err)
 {
     const struct receiver_config *c = receivers_find(n->receivers, receiver);
@@ -435,56 +499,23 @@ int notifier_send_test(struct notifier *n, const char *receiver, int64_t now_ms,
     }
     rc = 0;
     for (size_t i = 0; i < total; i++) {
-        char integ[32];
-        char *body;
-        if (i < c->n_slack) {
-            struct slack_opts o = {.channel = c->slack[i].channel,
-                                   .username = c->slack[i].username};
-            snprintf(integ, sizeof(integ), "slack:%zu", i);
-            body = notify_slack(&dn, &o);
-        } else if (i < c->n_slack + c->n_pagerduty) {
-            struct pagerduty_opts o = {.external_url = n->external_url};
-            snprintf(integ, sizeof(integ), "pagerduty:%zu", i - c->n_slack);
-            body = notify_pagerduty_v2(&dn, &o);
-        } else {
-            snprintf(integ, sizeof(integ), "webhook:%zu", i - c->n_slack - c->n_pagerduty);
-            body = notify_webhook_v4(&dn, n->external_url, 0);
-        }
-        struct outbox_item it = {.receiver = (char *)receiver, .integration = integ, .body = body};
-        struct prepared p;
-        if (!body || prepare(c, &it, &p) != 0) {
-            free(body);
-            if (rc == 0)
-                lw_err_set(err, 0, 0, "%s: could not build the test notification", integ);
+        bool is_pd = i >= c->n_slack && i < c->n_slack + c->n_pagerduty;
+        if (send_test_one(n, c, &dn, i, err, rc == 0) != 0) {
             rc = -1;
             continue;
         }
-        const char *b = p.body ? p.body : body;
-        struct http_request req = {.method = "POST",
-                                   .url = p.url,
-                                   .headers = p.headers,
-                                   .n_headers = p.n_headers,
-                                   .body = b,
-                                   .body_len = strlen(b),
-                                   .timeout_ms = n->timeout_ms};
-        struct http_response resp = {0};
-        struct lw_err herr = {0};
-        int ok = http_fetch_sync(n->http, &req, &resp, &herr);
-        char why[LW_ERR_MSG_MAX + 64];
-        if (ok == 0)
-            error_text(&resp, why, sizeof(why));
-        else
-            snprintf(why, sizeof(why), "%s", herr.msg);
-        bool good = ok == 0 && resp.status >= 200 && resp.status < 300;
-        log_kv(good ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR,
-               good ? "test notification delivered" : "test notification failed", "receiver",
-               receiver, "integration", integ, "result", good ? "ok" : why, NULL);
-        if (!good && rc == 0)
-            lw_err_set(err, 0, 0, "%s: %s", integ, why);
-        rc = good ? rc : -1;
-        http_response_cleanup(&resp);
-        prepared_cleanup(&p);
-        free(body);
+        if (!is_pd)
+            continue;
+        /* A PagerDuty trigger opens an incident that pages someone: resolve it at once under
+         * the same dedup_key so the test leaves nothing open. */
+        struct dispatch_alert r = a;
+        r.ends_at_ms = now_ms;
+        const struct dispatch_alert *rlist[] = {&r};
+        struct dispatch_notification rdn = dn;
+        rdn.alerts = rlist;
+        rdn.n_firing = 0;
+        if (send_test_one(n, c, &rdn, i, err, rc == 0) != 0)
+            rc = -1;
     }
 out:
     lw_labels_cleanup(&a.labels);

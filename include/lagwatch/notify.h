@@ -61,8 +61,11 @@ void notifier_push_alertmanager(struct notifier *n, const struct route *root,
                                 const struct dispatch_alert *const *alerts, size_t n_alerts,
                                 int64_t now_ms);
 
-/* Send a clearly marked test notification to every integration of a receiver, synchronously;
- * returns 0 when all answered 2xx, else -1 with the first failure in err. */
+/* Send a clearly marked test notification (alertname LagwatchTestNotification) to every Slack,
+ * PagerDuty and webhook integration of a receiver, synchronously, outside the outbox; a PagerDuty
+ * trigger that was accepted is resolved at once under the same dedup_key. Every integration is
+ * tried; returns 0 when all answered 2xx, else -1 with the first failure in err ("slack:0: HTTP
+ * 404: channel_not_found"). */
 LW_MUST_CHECK int notifier_send_test(struct notifier *n, const char *receiver, int64_t now_ms,
                                      struct lw_err *err);
 
