@@ -21,6 +21,16 @@
 #define MAX_ROUTES     64
 #define ERROR_TEXT_MAX 200
 
+/* Delivery health of one receiver and what the LagwatchNotificationsFailing alert about it was
+ * told to (so the resolve goes to the same receivers). */
+struct rhealth {
+    struct notifier_receiver_health pub;
+    char *name;
+    bool announce_pending, resolve_pending;
+    char **told; /* receivers the firing self-alert was queued for */
+    size_t n_told;
+};
+
 struct notifier {
     struct http_client *http;
     struct outbox *outbox;
@@ -29,6 +39,8 @@ struct notifier {
     struct notifier_stats stats;
     int64_t am_last_push_ms;
     long timeout_ms;
+    struct rhealth *health;
+    size_t n_health;
 };
 
 struct in_flight {
@@ -78,10 +90,24 @@ struct notifier *notifier_new(struct http_client *http, struct outbox *outbox,
     return n;
 }
 
+static void told_clear(struct rhealth *h)
+{
+    for (size_t i = 0; i < h->n_told; i++)
+        free(h->told[i]);
+    free(h->told);
+    h->told = NULL;
+    h->n_told = 0;
+}
+
 void notifier_free(struct notifier *n)
 {
     if (!n)
         return;
+    for (size_t i = 0; i < n->n_health; i++) {
+        free(n->health[i].name);
+        told_clear(&n->health[i]);
+    }
+    free(n->health);
     free(n->external_url);
     free(n);
 }
@@ -193,6 +219,201 @@ static void error_text(const struct http_response *r, char *out, size_t outlen)
     snprintf(out, outlen, "HTTP %d%s%.*s", r->status, n ? ": " : "", (int)n, r->body);
 }
 
+static struct rhealth *health_get(struct notifier *n, const char *receiver)
+{
+    for (size_t i = 0; i < n->n_health; i++)
+        if (strcmp(n->health[i].name, receiver) == 0)
+            return &n->health[i];
+    struct rhealth *v = realloc(n->health, (n->n_health + 1) * sizeof(*v));
+    if (!v)
+        return NULL;
+    n->health = v;
+    struct rhealth *h = &v[n->n_health];
+    memset(h, 0, sizeof(*h));
+    h->name = strdup(receiver);
+    if (!h->name)
+        return NULL;
+    n->n_health++;
+    /* pub.receiver points into the array, so refresh every entry after the realloc */
+    for (size_t i = 0; i < n->n_health; i++)
+        v[i].pub.receiver = v[i].name;
+    return h;
+}
+
+static bool receiver_failing(const struct notifier *n, const char *receiver)
+{
+    for (size_t i = 0; i < n->n_health; i++)
+        if (strcmp(n->health[i].name, receiver) == 0)
+            return n->health[i].pub.failing;
+    return false;
+}
+
+/* A notification to receiver was dropped for good (refused, or older than max_age). */
+static void record_drop(struct notifier *n, const char *receiver, const char *integration,
+                        const char *why, int64_t now_ms)
+{
+    struct rhealth *h = health_get(n, receiver);
+    if (!h)
+        return;
+    h->pub.drops++;
+    h->pub.last_drop_ms = now_ms;
+    snprintf(h->pub.last_error, sizeof(h->pub.last_error), "%s: %s", integration, why);
+    if (!h->pub.failing) {
+        h->pub.failing = true;
+        h->pub.failing_since_ms = now_ms;
+        h->announce_pending = true;
+        h->resolve_pending = false;
+    }
+}
+
+static void record_delivered(struct notifier *n, const char *receiver, int64_t now_ms)
+{
+    struct rhealth *h = health_get(n, receiver);
+    if (!h)
+        return;
+    h->pub.last_ok_ms = now_ms;
+    if (h->pub.failing) {
+        h->pub.failing = false;
+        if (h->announce_pending)
+            h->announce_pending = false; /* never told anyone: nothing to resolve */
+        else
+            h->resolve_pending = h->n_told > 0;
+    }
+}
+
+/* Queue the self-alert about h (firing, or resolved) for receiver target. */
+static int emit_failing(struct notifier *n, const struct rhealth *h, const char *target,
+                        bool firing, int64_t now_ms)
+{
+    struct dispatch_alert a = {.starts_at_ms = h->pub.failing_since_ms,
+                               .ends_at_ms = firing ? 0 : now_ms};
+    struct lw_labels gl;
+    lw_labels_init(&a.labels);
+    lw_labels_init(&a.annotations);
+    lw_labels_init(&gl);
+    char summary[256], desc[LW_ERR_MSG_MAX + 256], drops[32];
+    snprintf(summary, sizeof(summary), "Notifications to receiver %s are failing", h->name);
+    snprintf(drops, sizeof(drops), "%llu", (unsigned long long)h->pub.drops);
+    snprintf(desc, sizeof(desc),
+             "lagwatch dropped %s notification(s) for receiver %s that could not be delivered; "
+             "the last error was %s. Alerts routed only to %s may not reach anyone.",
+             drops, h->name, h->pub.last_error, h->name);
+    int rc = -1;
+    if (lw_labels_set(&a.labels, "alertname", NOTIFY_FAILING_ALERT) != 0 ||
+        lw_labels_set(&a.labels, "receiver", h->name) != 0 ||
+        lw_labels_set(&a.labels, "severity", "critical") != 0 ||
+        lw_labels_set(&a.annotations, "summary", summary) != 0 ||
+        lw_labels_set(&a.annotations, "description", desc) != 0 ||
+        lw_labels_set(&gl, "alertname", NOTIFY_FAILING_ALERT) != 0 ||
+        lw_labels_set(&gl, "receiver", h->name) != 0)
+        goto out;
+    a.fingerprint = lw_labels_fingerprint(&a.labels);
+    struct lw_buf key;
+    lw_buf_init(&key, 4096);
+    lw_buf_addf(&key, "{}/lagwatch:{alertname=\"%s\", receiver=\"%s\"}", NOTIFY_FAILING_ALERT,
+                h->name);
+    if (lw_buf_failed(&key) || !key.data) {
+        lw_buf_cleanup(&key);
+        goto out;
+    }
+    const struct dispatch_alert *list[] = {&a};
+    struct dispatch_notification dn = {.receiver = target,
+                                       .group_key = key.data,
+                                       .group_key_hash = 0,
+                                       .group_labels = &gl,
+                                       .alerts = list,
+                                       .n_alerts = 1,
+                                       .n_firing = firing ? 1 : 0,
+                                       .now_ms = now_ms};
+    rc = notifier_emit(n, &dn);
+    lw_buf_cleanup(&key);
+out:
+    lw_labels_cleanup(&a.labels);
+    lw_labels_cleanup(&a.annotations);
+    lw_labels_cleanup(&gl);
+    return rc;
+}
+
+/* Send what record_drop/record_delivered decided: the firing self-alert to every other receiver
+ * that still works (not failing itself, and with something to send to), the resolve to those
+ * that were told. Run outside outbox iteration (it enqueues). */
+static void announce(struct notifier *n, int64_t now_ms)
+{
+    for (size_t i = 0; i < n->n_health; i++) {
+        struct rhealth *h = &n->health[i];
+        if (h->announce_pending) {
+            h->announce_pending = false;
+            told_clear(h);
+            size_t told = 0;
+            for (size_t r = 0; n->receivers && r < n->receivers->n; r++) {
+                const struct receiver_config *c = &n->receivers->v[r];
+                if (strcmp(c->name, h->name) == 0 || receiver_failing(n, c->name) ||
+                    c->n_slack + c->n_pagerduty + c->n_webhook == 0)
+                    continue;
+                char **v = realloc(h->told, (h->n_told + 1) * sizeof(*v));
+                if (!v)
+                    break;
+                h->told = v;
+                if (!(h->told[h->n_told] = strdup(c->name)))
+                    break;
+                h->n_told++;
+                if (emit_failing(n, h, c->name, true, now_ms) == 0)
+                    told++;
+            }
+            log_kv(LOG_LEVEL_ERROR,
+                   told ? "notifications failing, " NOTIFY_FAILING_ALERT " sent to other receivers"
+                        : "notifications failing and no other receiver works to say so",
+                   "receiver", h->name, "error", h->pub.last_error, NULL);
+        }
+        if (h->resolve_pending) {
+            h->resolve_pending = false;
+            for (size_t t = 0; t < h->n_told; t++)
+                (void)emit_failing(n, h, h->told[t], false, now_ms);
+            told_clear(h);
+            log_kv(LOG_LEVEL_INFO, "notifications delivered again", "receiver", h->name, NULL);
+        }
+    }
+}
+
+size_t notifier_health_count(const struct notifier *n)
+{
+    return n->n_health;
+}
+
+const struct notifier_receiver_health *notifier_health_at(const struct notifier *n, size_t i)
+{
+    return i < n->n_health ? &n->health[i].pub : NULL;
+}
+
+struct expire_ctx {
+    struct notifier *n;
+    int64_t now_ms;
+};
+
+static void on_expired(void *ud, const struct outbox_item *it)
+{
+    struct expire_ctx *x = ud;
+    char age[32], why[ERROR_TEXT_MAX + 96];
+    snprintf(age, sizeof(age), "%llds", (long long)((x->now_ms - it->created_ms) / 1000));
+    snprintf(why, sizeof(why), "undelivered after %s (last error: %s)", age,
+             it->last_error ? it->last_error : "none");
+    x->n->stats.dropped++;
+    char att[16];
+    snprintf(att, sizeof(att), "%d", it->attempts);
+    log_kv(LOG_LEVEL_ERROR, "notification dropped: older than max_age", "receiver", it->receiver,
+           "integration", it->integration, "age", age, "attempts", att, "last_error",
+           it->last_error ? it->last_error : "", NULL);
+    record_drop(x->n, it->receiver, it->integration, why, x->now_ms);
+}
+
+size_t notifier_expire(struct notifier *n, int64_t now_ms)
+{
+    struct expire_ctx x = {n, now_ms};
+    size_t dropped = outbox_expire(n->outbox, now_ms, on_expired, &x);
+    announce(n, now_ms);
+    return dropped;
+}
+
 static void on_done(void *ud, const struct http_response *r)
 {
     struct in_flight *f = ud;
@@ -210,6 +431,7 @@ static void on_done(void *ud, const struct http_response *r)
         n->stats.sent++;
         log_kv(LOG_LEVEL_INFO, "notification delivered", "receiver", f->receiver, "integration",
                f->integration, "attempts", att, NULL);
+        record_delivered(n, f->receiver, now);
         break;
     case OUTBOX_RETRY:
         n->stats.retried++;
@@ -220,9 +442,11 @@ static void on_done(void *ud, const struct http_response *r)
         n->stats.failed++;
         log_kv(LOG_LEVEL_ERROR, "notification refused by receiver, not retried", "receiver",
                f->receiver, "integration", f->integration, "error", why, NULL);
+        record_drop(n, f->receiver, f->integration, why, now);
         break;
     }
     free(f);
+    announce(n, now);
 }
 
 /* Build the request of an outbox item; returns 0 and fills req/headers/body, or -1 when the

@@ -203,7 +203,10 @@ static void truncate_utf8(char *s, size_t max)
     memcpy(s + cut, "\xE2\x80\xA6", 4);
 }
 
-static void add_links(json_t *links, const struct dispatch_notification *n)
+/* Runbook, status page and dashboard links from the alerts' annotations; without a
+ * status_page_url annotation, lagwatch's own status page (external_url) is linked. */
+static void add_links(json_t *links, const struct dispatch_notification *n,
+                      const char *external_url)
 {
     static const struct {
         const char *key, *text;
@@ -211,14 +214,13 @@ static void add_links(json_t *links, const struct dispatch_notification *n)
                  {"status_page_url", "Status page"},
                  {"dashboard_url", "Dashboard"}};
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-        for (size_t i = 0; i < n->n_alerts; i++) {
-            const char *u = lw_labels_get(&n->alerts[i]->annotations, kinds[k].key);
-            if (u) {
-                json_array_append_new(links,
-                                      json_pack("{s:s, s:s}", "href", u, "text", kinds[k].text));
-                break;
-            }
-        }
+        const char *u = NULL;
+        for (size_t i = 0; i < n->n_alerts && !u; i++)
+            u = lw_labels_get(&n->alerts[i]->annotations, kinds[k].key);
+        if (!u && k == 1 && external_url && external_url[0])
+            u = external_url;
+        if (u)
+            json_array_append_new(links, json_pack("{s:s, s:s}", "href", u, "text", kinds[k].text));
     }
 }
 
@@ -243,7 +245,7 @@ char *notify_pagerduty_v2(const struct dispatch_notification *n, const struct pa
     json_object_set_new(payload, "severity", json_string(pd_severity(n)));
     json_object_set_new(payload, "custom_details", details);
     json_t *links = json_array();
-    add_links(links, n);
+    add_links(links, n, o->external_url);
     json_t *doc = json_object();
     json_object_set_new(doc, "routing_key", json_string(o->routing_key ? o->routing_key : ""));
     json_object_set_new(doc, "event_action", json_string(n->n_firing > 0 ? "trigger" : "resolve"));
@@ -310,7 +312,7 @@ char *notify_slack(const struct dispatch_notification *n, const struct slack_opt
         lw_buf_cleanup(&b);
     }
     json_t *links = json_array();
-    add_links(links, n);
+    add_links(links, n, o->external_url);
     if (json_array_size(links) > 0) {
         json_t *elements = json_array();
         size_t i;

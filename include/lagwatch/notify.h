@@ -27,8 +27,21 @@
 #define NOTIFY_AM_RESEND_MS     (60 * 1000)
 #define NOTIFY_AM_ENDS_AFTER_MS (4 * NOTIFY_AM_RESEND_MS)
 
+#define NOTIFY_FAILING_ALERT "LagwatchNotificationsFailing"
+
 struct notifier_stats {
     uint64_t sent, failed, dropped, retried;
+};
+
+/* Delivery health of one receiver, as the notifier has seen it since start. A receiver is
+ * failing from the first notification to it that was dropped for good (refused with a
+ * non-retryable status, or older than max_age) until the next one it accepts. */
+struct notifier_receiver_health {
+    const char *receiver;
+    bool failing;
+    int64_t failing_since_ms, last_drop_ms, last_ok_ms; /* 0: never */
+    uint64_t drops;
+    char last_error[LW_ERR_MSG_MAX]; /* "integration: why" of the last drop */
 };
 
 struct notifier;
@@ -48,6 +61,26 @@ void notifier_set_receivers(struct notifier *n, const struct receivers *receiver
 /* The dispatcher's emit callback (ud = struct notifier *): one outbox item per integration of
  * the receiver. Returns 0 when every item is persisted, -1 otherwise (the dispatcher retries). */
 int notifier_emit(void *ud, const struct dispatch_notification *dn);
+
+/*
+ * Drop outbox items older than the outbox's max_age: each is logged as an error, counted in
+ * stats.dropped and makes its receiver failing. Returns how many were dropped. Call it from the
+ * loop (every cycle is fine).
+ *
+ * When a receiver becomes failing (here, or when a receiver refuses a notification), the
+ * notifier queues a firing NOTIFY_FAILING_ALERT alert {receiver="<it>", severity="critical"}
+ * straight to every other receiver that still works (not failing, with a Slack, PagerDuty or
+ * webhook integration), outside the route tree: the route would often send it to the very
+ * receiver that fails. Its group key is "{}/lagwatch:{alertname=..., receiver=...}". When the
+ * receiver accepts a notification again, the same receivers get the resolve. It is sent once per
+ * failing episode, not repeated.
+ */
+size_t notifier_expire(struct notifier *n, int64_t now_ms);
+
+/* The receivers seen so far (any that had a delivery or a drop), for /metrics and the status
+ * page. Pointers are valid until the next call into the notifier. */
+size_t notifier_health_count(const struct notifier *n);
+const struct notifier_receiver_health *notifier_health_at(const struct notifier *n, size_t i);
 
 /* Start every outbox item that may be attempted now; results arrive through http polling. */
 void notifier_pump(struct notifier *n, int64_t now_ms);

@@ -169,6 +169,30 @@ static void test_slack_colour_and_held_note(void **state)
     free(s);
 }
 
+static void test_status_page_link_defaults_to_external_url(void **state)
+{
+    struct fx *f = *state;
+    struct slack_opts o = {.external_url = "http://lagwatch.internal:9741"};
+    char *s = notify_slack(&f->n, &o);
+    assert_non_null(strstr(s, "<http://lagwatch.internal:9741|Status page>"));
+    free(s);
+    assert_int_equal(lw_labels_set(&f->a[1].annotations, "status_page_url", "https://status/x"), 0);
+    s = notify_slack(&f->n, &o);
+    assert_non_null(strstr(s, "<https://status/x|Status page>"));
+    assert_null(strstr(s, "lagwatch.internal"));
+    free(s);
+    struct pagerduty_opts p = {.routing_key = "k", .external_url = "http://lagwatch.internal:9741"};
+    lw_labels_del(&f->a[1].annotations, "status_page_url");
+    s = notify_pagerduty_v2(&f->n, &p);
+    json_t *doc = json_loads(s, 0, NULL);
+    json_t *l1 = json_array_get(json_object_get(doc, "links"), 1);
+    assert_string_equal(json_string_value(json_object_get(l1, "href")),
+                        "http://lagwatch.internal:9741");
+    assert_string_equal(json_string_value(json_object_get(l1, "text")), "Status page");
+    json_decref(doc);
+    free(s);
+}
+
 static void test_alertmanager_push_sets_future_ends_for_firing(void **state)
 {
     struct fx *f = *state;
@@ -193,6 +217,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pagerduty_summary_is_cut_at_1024_bytes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_slack_colour_and_held_note, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_page_link_defaults_to_external_url, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_alertmanager_push_sets_future_ends_for_firing, setup,
                                         teardown),
     };
