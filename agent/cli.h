@@ -32,6 +32,8 @@ int cmd_aws(int argc, char **argv);
 int cmd_promql_test(int argc, char **argv);
 /* lagwatch validate (cmd_validate.c). */
 int cmd_validate(int argc, char **argv);
+/* lagwatch run (cmd_run.c). */
+int cmd_run(int argc, char **argv);
 /* lagwatch fetch (cmd_fetch.c). */
 int cmd_fetch(int argc, char **argv);
 /* lagwatch notify-test (cmd_notify_test.c). */

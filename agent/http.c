@@ -460,6 +460,21 @@ int http_client_poll(struct http_client *c, int timeout_ms)
 {
     if (c->pending == 0)
         return 0;
+    return http_client_poll_fds(c, NULL, 0, timeout_ms);
+}
+
+int http_client_poll_fds(struct http_client *c, struct http_waitfd *fds, unsigned n_fds,
+                         int timeout_ms)
+{
+    struct curl_waitfd wfd[HTTP_MAX_WAITFDS];
+    if (n_fds > HTTP_MAX_WAITFDS)
+        return -1;
+    for (unsigned i = 0; i < n_fds; i++) {
+        wfd[i].fd = fds[i].fd;
+        wfd[i].events = CURL_WAIT_POLLIN;
+        wfd[i].revents = 0;
+        fds[i].readable = false;
+    }
     long next_start = start_due(c);
     long wait_ms = timeout_ms;
     if (next_start >= 0 && (wait_ms < 0 || next_start < wait_ms))
@@ -469,9 +484,11 @@ int http_client_poll(struct http_client *c, int timeout_ms)
         wait_ms = 60000;
     }
     int running = 0;
-    if (curl_multi_poll(c->multi, NULL, 0, (int)wait_ms, NULL) != CURLM_OK ||
+    if (curl_multi_poll(c->multi, n_fds ? wfd : NULL, n_fds, (int)wait_ms, NULL) != CURLM_OK ||
         curl_multi_perform(c->multi, &running) != CURLM_OK)
         return -1;
+    for (unsigned i = 0; i < n_fds; i++)
+        fds[i].readable = (wfd[i].revents & CURL_WAIT_POLLIN) != 0;
     /* Collect first, call back after: callbacks may submit (and so touch the multi handle). */
     struct xfer *done_head = NULL, **tail = &done_head;
     CURLMsg *m;

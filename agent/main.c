@@ -18,6 +18,8 @@ const struct cli_command cli_commands[] = {
     {"promql-test", "[--verbose] FILE...",
      "run PromQL test scripts (load/eval) against lagwatch's evaluator", cmd_promql_test},
     {"validate", "-c FILE [--print]", "check a config and its rule files offline", cmd_validate},
+    {"run", "-c FILE", "run the agent (the daemon): sources, rules, notifications, HTTP endpoint",
+     cmd_run},
     {"fetch", "-c FILE [--lookback DURATION] [--timeout DURATION]",
      "run every configured source once and print what it yields", cmd_fetch},
     {"notify-test", "-c FILE --receiver NAME [--timeout DURATION]",

@@ -82,6 +82,21 @@ LW_MUST_CHECK int http_submit(struct http_client *c, const struct http_request *
  * callbacks of those that finished. Returns 0, or -1 if libcurl's multi interface failed. */
 int http_client_poll(struct http_client *c, int timeout_ms);
 
+/* A descriptor of the caller's for http_client_poll_fds to wait on for readability (the HTTP
+ * endpoint's, a signal self-pipe). readable is set on return. */
+struct http_waitfd {
+    int fd;
+    bool readable;
+};
+#define HTTP_MAX_WAITFDS 8
+
+/* http_client_poll that also returns when one of fds[0..n_fds) becomes readable (the event
+ * loop's single wait: libcurl's sockets, the HTTP endpoint, the signal pipe), and that waits even
+ * when no request is pending (timeout_ms -1 then means up to a minute). Returns 0, or -1 if
+ * libcurl failed or n_fds > HTTP_MAX_WAITFDS. */
+int http_client_poll_fds(struct http_client *c, struct http_waitfd *fds, unsigned n_fds,
+                         int timeout_ms);
+
 /* Requests submitted whose callback has not run yet (delayed ones included). */
 size_t http_client_pending(const struct http_client *c);
 

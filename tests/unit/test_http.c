@@ -519,10 +519,38 @@ static void test_response_copy_is_deep(void **state)
     http_response_cleanup(&dst); /* zeroed: safe again */
 }
 
+static void test_poll_fds_wakes_on_a_readable_fd_with_nothing_pending(void **state)
+{
+    (void)state;
+    struct lw_err err = {0};
+    struct http_client *c = http_client_new(NULL, &err);
+    assert_non_null(c);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    struct http_waitfd fds[1] = {{p[0], false}};
+    int64_t t0 = lw_mono_ms();
+    assert_int_equal(http_client_poll_fds(c, fds, 1, 50), 0);
+    assert_false(fds[0].readable);
+    assert_true(lw_mono_ms() - t0 >= 40); /* waited although nothing was pending */
+    assert_int_equal(write(p[1], "x", 1), 1);
+    t0 = lw_mono_ms();
+    assert_int_equal(http_client_poll_fds(c, fds, 1, 5000), 0);
+    assert_true(fds[0].readable);
+    assert_true(lw_mono_ms() - t0 < 2000);
+    struct http_waitfd many[HTTP_MAX_WAITFDS + 1];
+    for (size_t i = 0; i <= HTTP_MAX_WAITFDS; i++)
+        many[i] = fds[0];
+    assert_int_equal(http_client_poll_fds(c, many, HTTP_MAX_WAITFDS + 1, 0), -1);
+    close(p[0]);
+    close(p[1]);
+    http_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_get_returns_status_body_and_headers),
+        cmocka_unit_test(test_poll_fds_wakes_on_a_readable_fd_with_nothing_pending),
         cmocka_unit_test(test_post_sends_the_body_and_keeps_the_status),
         cmocka_unit_test(test_http_error_status_is_not_a_transport_error),
         cmocka_unit_test(test_many_requests_run_concurrently_on_one_client),
