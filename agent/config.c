@@ -489,10 +489,98 @@ static void debezium_free(struct config_debezium *z)
     free(z);
 }
 
+/* A positive whole number (a count limit); absent leaves *out at 0 (the default). */
+static int opt_count(struct dec *c, const struct yamldoc_node *map, const char *key, uint64_t *out)
+{
+    const struct yamldoc_node *n = yamldoc_map_get(map, key);
+    if (yamldoc_is_null(n))
+        return 0;
+    int64_t v = 0;
+    if (yamldoc_get_int64(n, &v, c->d, c->err) != 0)
+        return -1;
+    if (v <= 0)
+        return yamldoc_error(c->err, c->d, n, "%s must be greater than zero", key);
+    *out = (uint64_t)v;
+    return 0;
+}
+
+/* A size as Prometheus's body_size_limit writes it: bytes, or a number with B, KB, MB, GB (or
+ * KiB, MiB, GiB; all powers of 1024, as Prometheus reads them). */
+static int opt_bytes(struct dec *c, const struct yamldoc_node *map, const char *key, uint64_t *out)
+{
+    const struct yamldoc_node *n = yamldoc_map_get(map, key);
+    if (yamldoc_is_null(n))
+        return 0;
+    const char *s = NULL;
+    if (yamldoc_get_string(n, &s, c->d, c->err) != 0)
+        return -1;
+    static const struct {
+        const char *unit;
+        uint64_t mult;
+    } units[] = {{"", 1},          {"B", 1},          {"KB", 1u << 10}, {"KiB", 1u << 10},
+                 {"MB", 1u << 20}, {"MiB", 1u << 20}, {"GB", 1u << 30}, {"GiB", 1u << 30}};
+    size_t i = 0;
+    uint64_t v = 0;
+    for (; s[i] >= '0' && s[i] <= '9'; i++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return yamldoc_error(c->err, c->d, n, "%s is too large", key);
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    for (size_t u = 0; i > 0 && u < sizeof units / sizeof units[0]; u++) {
+        if (strcmp(s + i, units[u].unit) != 0)
+            continue;
+        if (v == 0)
+            return yamldoc_error(c->err, c->d, n, "%s must be greater than zero", key);
+        if (v > UINT64_MAX / units[u].mult)
+            return yamldoc_error(c->err, c->d, n, "%s is too large", key);
+        *out = v * units[u].mult;
+        return 0;
+    }
+    return yamldoc_error(c->err, c->d, n,
+                         "%s must be a size such as 1048576, 512KB or 64MB (units B, KB, MB, GB, "
+                         "powers of 1024)",
+                         key);
+}
+
+static bool same_scrape_limits(const struct config_debezium *a, const struct config_debezium *b)
+{
+    return a->body_size_limit == b->body_size_limit && a->sample_limit == b->sample_limit &&
+           a->label_limit == b->label_limit &&
+           a->label_name_length_limit == b->label_name_length_limit &&
+           a->label_value_length_limit == b->label_value_length_limit;
+}
+
+/* Pipelines that name the same exporter URL share one scrape, so they must agree on its
+ * limits; the error points at the later pipeline's debezium section. */
+static int check_shared_exporter(struct dec *c, const struct yamldoc_node *at,
+                                 const struct config_pipeline *first,
+                                 const struct config_pipeline *later)
+{
+    const struct config_debezium *a = first->debezium, *b = later->debezium;
+    if (a == NULL || b == NULL || same_scrape_limits(a, b))
+        return 0;
+    for (size_t i = 0; i < a->n_exporters; i++)
+        for (size_t j = 0; j < b->n_exporters; j++)
+            if (strcmp(a->exporters[i], b->exporters[j]) == 0)
+                return yamldoc_error(c->err, c->d, yamldoc_map_get(at, "debezium"),
+                                     "pipelines '%s' (line %d) and '%s' share the exporter %s but "
+                                     "set different scrape limits; set the same ones on both",
+                                     first->name, first->line, later->name, b->exporters[j]);
+    return 0;
+}
+
 static int decode_debezium(struct dec *c, const struct yamldoc_node *m,
                            struct config_debezium **out)
 {
-    static const char *const keys[] = {"exporter", "server", "keep", NULL};
+    static const char *const keys[] = {"exporter",
+                                       "server",
+                                       "keep",
+                                       "body_size_limit",
+                                       "sample_limit",
+                                       "label_limit",
+                                       "label_name_length_limit",
+                                       "label_value_length_limit",
+                                       NULL};
     if (yamldoc_check_keys(c->d, m, keys, c->err) != 0)
         return -1;
     struct config_debezium *z = calloc(1, sizeof *z);
@@ -528,7 +616,12 @@ static int decode_debezium(struct dec *c, const struct yamldoc_node *m,
         }
     }
     if (req_string(c, m, "server", &z->server, "debezium") != 0 ||
-        opt_string(c, m, "keep", &z->keep) != 0)
+        opt_string(c, m, "keep", &z->keep) != 0 ||
+        opt_bytes(c, m, "body_size_limit", &z->body_size_limit) != 0 ||
+        opt_count(c, m, "sample_limit", &z->sample_limit) != 0 ||
+        opt_count(c, m, "label_limit", &z->label_limit) != 0 ||
+        opt_count(c, m, "label_name_length_limit", &z->label_name_length_limit) != 0 ||
+        opt_count(c, m, "label_value_length_limit", &z->label_value_length_limit) != 0)
         goto fail;
     if (z->keep) {
         struct lw_matcher probe;
@@ -872,6 +965,10 @@ static int decode_root(struct dec *c, const struct yamldoc_node *root, struct co
                     return yamldoc_error(c->err, c->d, yamldoc_map_get(ps->items[i], "name"),
                                          "duplicate pipeline name '%s' (first at line %d)",
                                          cfg->pipelines[i].name, cfg->pipelines[j].line);
+            for (size_t j = 0; j < i; j++)
+                if (check_shared_exporter(c, ps->items[i], &cfg->pipelines[j],
+                                          &cfg->pipelines[i]) != 0)
+                    return -1;
         }
     }
     if (prs) {

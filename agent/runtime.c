@@ -171,6 +171,30 @@ static int health_add(struct runtime *rt, struct job *j, const char *pipeline, c
     return 0;
 }
 
+/* The config's scrape limits for a target (config load made sharing pipelines agree). */
+static void apply_scrape_limits(const struct config *cfg, struct source_exporter_target *tg)
+{
+    const struct config_debezium *z = NULL;
+    for (size_t i = 0; i < cfg->n_pipelines && z == NULL; i++) {
+        const struct config_debezium *d = cfg->pipelines[i].debezium;
+        for (size_t u = 0; d && u < d->n_exporters && z == NULL; u++)
+            if (strcmp(d->exporters[u], tg->url) == 0)
+                z = d;
+    }
+    if (z == NULL)
+        return;
+    if (z->body_size_limit)
+        tg->limits.max_bytes = (size_t)z->body_size_limit;
+    if (z->sample_limit)
+        tg->limits.max_samples = (size_t)z->sample_limit;
+    if (z->label_limit)
+        tg->limits.max_labels = (size_t)z->label_limit; /* both count __name__ */
+    if (z->label_name_length_limit)
+        tg->limits.max_label_name_bytes = (size_t)z->label_name_length_limit;
+    if (z->label_value_length_limit)
+        tg->limits.max_label_value_bytes = (size_t)z->label_value_length_limit;
+}
+
 static int build_exporters(struct runtime *rt, struct lw_err *err)
 {
     const struct config *cfg = rt->cfg;
@@ -189,6 +213,7 @@ static int build_exporters(struct runtime *rt, struct lw_err *err)
     for (size_t t = 0; t < rt->exporters.n; t++) {
         struct source_exporter_target *tg = &rt->exporters.targets[t];
         tg->timeout_ms = (long)cfg->global.scrape_timeout_ms;
+        apply_scrape_limits(cfg, tg);
         struct job *j =
             job_add(rt, JOB_EXPORTER, tg->display_url, cfg->global.scrape_interval_ms, err);
         if (!j)

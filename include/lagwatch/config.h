@@ -67,6 +67,11 @@ struct config_debezium {
     size_t n_exporters;
     char *server; /* the connector's topic.prefix */
     char *keep;   /* NULL: SOURCE_EXPORTER_DEFAULT_KEEP */
+    /* Per-scrape limits with Prometheus's scrape_config names; 0: lagwatch's default
+     * (limits.h). Exceeding one fails the scrape with an error naming it. Pipelines that share
+     * an exporter URL must agree on them. */
+    uint64_t body_size_limit; /* bytes of the page after decompression */
+    uint64_t sample_limit, label_limit, label_name_length_limit, label_value_length_limit;
 };
 
 struct config_kafka_connect {

@@ -199,6 +199,15 @@ static void test_value_errors(void **state)
         {"time_intervals: []\nmute_time_intervals: []\n", "not also under", 2},
         {"global:\n  state_dir: ${NOT_SET}\n", "NOT_SET is not set", 2},
         {"aws:\n  access_key_id: AKIAX\n", "set both access_key_id and secret_access_key", 2},
+        {"pipelines:\n  - name: a\n    debezium:\n      exporter: http://x:1/m\n      server: s\n"
+         "      body_size_limit: 10XB\n",
+         "body_size_limit must be a size such as", 6},
+        {"pipelines:\n  - name: a\n    debezium:\n      exporter: http://x:1/m\n      server: s\n"
+         "      sample_limit: 0\n",
+         "sample_limit must be greater than zero", 6},
+        {"pipelines:\n  - name: a\n    debezium: {exporter: http://x:1/m, server: s}\n"
+         "  - name: b\n    debezium: {exporter: http://x:1/m, server: t, sample_limit: 10}\n",
+         "pipelines 'a' (line 2) and 'b' share the exporter http://x:1/m but set different", 5},
         {"aws:\n  session_token: t\n", "session_token needs access_key_id", 2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -302,6 +311,27 @@ static void test_aws_keys_from_files_override_the_chain(void **state)
     config_free(cfg);
 }
 
+static void test_scrape_limits(void **state)
+{
+    (void)state;
+    struct config *cfg =
+        parse_ok("pipelines:\n  - name: a\n    debezium:\n      exporter: http://x:1/m\n"
+                 "      server: s\n      body_size_limit: 64MB\n      sample_limit: 5000\n"
+                 "      label_limit: 30\n      label_name_length_limit: 200\n"
+                 "      label_value_length_limit: 2048\n"
+                 "  - name: b\n    debezium:\n      exporter: http://y:1/m\n      server: t\n"
+                 "      body_size_limit: 1048576\n");
+    const struct config_debezium *a = cfg->pipelines[0].debezium, *b = cfg->pipelines[1].debezium;
+    assert_int_equal(a->body_size_limit, 64u << 20);
+    assert_int_equal(a->sample_limit, 5000);
+    assert_int_equal(a->label_limit, 30);
+    assert_int_equal(a->label_name_length_limit, 200);
+    assert_int_equal(a->label_value_length_limit, 2048);
+    assert_int_equal(b->body_size_limit, 1048576);
+    assert_int_equal(b->sample_limit, 0); /* default */
+    config_free(cfg);
+}
+
 static void test_secret_read_for_notify_decoders(void **state)
 {
     (void)state;
@@ -402,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_file_secrets_are_read_relative_to_the_config),
         cmocka_unit_test(test_secret_read_for_notify_decoders),
         cmocka_unit_test(test_aws_keys_from_files_override_the_chain),
+        cmocka_unit_test(test_scrape_limits),
         cmocka_unit_test(test_rule_paths_expand_sorted_and_deduplicated),
         cmocka_unit_test(test_print_fills_defaults_redacts_secrets_and_reparses),
         cmocka_unit_test(test_missing_config_file_names_it),
