@@ -34,6 +34,8 @@ int cmd_promql_test(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 /* lagwatch run (cmd_run.c). */
 int cmd_run(int argc, char **argv);
+/* lagwatch test-rules (cmd_test_rules.c) and check-rules (cmd_check_rules.c). */
+int cmd_test_rules(int argc, char **argv);
 /* lagwatch fetch (cmd_fetch.c). */
 int cmd_fetch(int argc, char **argv);
 /* lagwatch notify-test (cmd_notify_test.c). */

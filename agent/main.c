@@ -20,6 +20,7 @@ const struct cli_command cli_commands[] = {
     {"validate", "-c FILE [--print]", "check a config and its rule files offline", cmd_validate},
     {"run", "-c FILE", "run the agent (the daemon): sources, rules, notifications, HTTP endpoint",
      cmd_run},
+    {"test-rules", "FILE...", "run rule unit tests in promtool's format", cmd_test_rules},
     {"fetch", "-c FILE [--lookback DURATION] [--timeout DURATION]",
      "run every configured source once and print what it yields", cmd_fetch},
     {"notify-test", "-c FILE --receiver NAME [--timeout DURATION]",
