@@ -250,12 +250,6 @@ static int64_t base_time(const struct pq_eval *ev, const struct promql_expr *e, 
     return t;
 }
 
-static int cmp_store_series(const void *a, const void *b)
-{
-    return lw_labels_cmp(store_series_labels(*(const struct store_series *const *)a),
-                         store_series_labels(*(const struct store_series *const *)b));
-}
-
 /* The series a selector names, in label order as Prometheus's storage returns them (the order
  * shows in results, in ties of topk/bottomk and in matching errors). */
 static int select_series(struct pq_eval *ev, const struct promql_expr *vs,
@@ -265,11 +259,8 @@ static int select_series(struct pq_eval *ev, const struct promql_expr *vs,
     *n = 0;
     if (ev->st == NULL)
         return 0;
-    if (store_select(ev->st, vs->ms, vs->n_ms, out, n, ev->err) != 0)
-        return -1;
-    if (*n > 1)
-        qsort(*out, *n, sizeof **out, cmp_store_series);
-    return 0;
+    /* store_select returns them in label order already */
+    return store_select(ev->st, vs->ms, vs->n_ms, out, n, ev->err) != 0 ? -1 : 0;
 }
 
 static int eval_vsel(struct pq_eval *ev, const struct promql_expr *e, int64_t t, struct pq_val *out)

@@ -28,7 +28,7 @@
 struct name_entry {
     struct name_entry *next; /* hash chain */
     uint64_t hash;
-    struct store_series **v; /* series with this __name__ ("" for none) */
+    struct store_series **v; /* series with this __name__ ("" for none), in label order */
     size_t n, cap;
     char name[]; /* NUL-terminated */
 };
@@ -37,7 +37,6 @@ struct store_series {
     struct store_series *next; /* hash chain */
     uint64_t hash;             /* lw_labels_fingerprint(&labels) */
     struct name_entry *name;   /* the name index entry this series is listed in */
-    size_t name_pos;           /* its position in name->v */
     struct store_sample *buf;
     size_t start, n, cap;    /* samples are buf[start .. start+n) */
     struct lw_labels labels; /* v and strings point into this allocation, after the record */
@@ -241,6 +240,22 @@ static int rehash_series(struct store *s)
 }
 
 /* List ser under its metric name, creating the entry if needed. Returns 0 or -1 (no change). */
+/* Where labels belong in ne->v (kept in lw_labels_cmp order, so selecting by name yields the
+ * series sorted as PromQL shows them, without sorting on every query): the index of the first
+ * series not less than labels. Series creation and removal are rare next to selects. */
+static size_t name_pos(const struct name_entry *ne, const struct lw_labels *labels)
+{
+    size_t lo = 0, hi = ne->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (lw_labels_cmp(&ne->v[mid]->labels, labels) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static int name_add(struct store *s, struct store_series *ser)
 {
     const char *name = lw_labels_get(&ser->labels, "__name__");
@@ -276,18 +291,22 @@ static int name_add(struct store *s, struct store_series *ser)
         s->n_names++;
     }
     ser->name = ne;
-    ser->name_pos = ne->n;
-    ne->v[ne->n++] = ser;
+    size_t at = name_pos(ne, &ser->labels);
+    memmove(ne->v + at + 1, ne->v + at, (ne->n - at) * sizeof *ne->v);
+    ne->v[at] = ser;
+    ne->n++;
     return 0;
 }
 
-/* Unlist ser from its name entry (swap-remove), freeing the entry when it empties. */
+/* Unlist ser from its name entry (keeping the order), freeing the entry when it empties. */
 static void name_remove(struct store *s, struct store_series *ser)
 {
     struct name_entry *ne = ser->name;
-    struct store_series *last = ne->v[--ne->n];
-    ne->v[ser->name_pos] = last;
-    last->name_pos = ser->name_pos;
+    size_t at = name_pos(ne, &ser->labels);
+    if (at < ne->n && ne->v[at] == ser) {
+        memmove(ne->v + at, ne->v + at + 1, (ne->n - at - 1) * sizeof *ne->v);
+        ne->n--;
+    }
     if (ne->n > 0)
         return;
     struct name_entry **pp = &s->names[ne->hash & (s->n_name_buckets - 1)];
@@ -426,6 +445,12 @@ static int push(const struct store_series ***v, size_t *n, size_t *cap,
     return 0;
 }
 
+static int cmp_series_labels(const void *a, const void *b)
+{
+    return lw_labels_cmp(&(*(const struct store_series *const *)a)->labels,
+                         &(*(const struct store_series *const *)b)->labels);
+}
+
 int store_select(const struct store *s, const struct lw_matcher *ms, size_t n,
                  const struct store_series ***out, size_t *n_out, struct lw_err *err)
 {
@@ -442,6 +467,8 @@ int store_select(const struct store *s, const struct lw_matcher *ms, size_t n,
             for (const struct store_series *ser = s->buckets[b]; ser; ser = ser->next)
                 if (lw_matchers_match(ms, n, &ser->labels) && push(&v, &nv, &cap, ser) != 0)
                     goto nomem;
+        if (nv > 1)
+            qsort((void *)v, nv, sizeof *v, cmp_series_labels);
     }
     *out = v;
     *n_out = nv;

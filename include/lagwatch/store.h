@@ -75,10 +75,11 @@ void store_free(struct store *s);
 LW_MUST_CHECK int store_append(struct store *s, const struct lw_labels *ls, int64_t t_ms, double v,
                                struct lw_err *err);
 
-/* Every series whose labels satisfy all n matchers (n may be 0: every series), in no particular
- * order. *out gets a malloc'd array of n_out pointers that the caller frees (not the series; NULL
- * when n_out is 0). Returns 0, or -1 when memory runs out (*out untouched). A `__name__="x"`
- * matcher makes the select look only at series of that metric name. */
+/* Every series whose labels satisfy all n matchers (n may be 0: every series), in label order
+ * (lw_labels_cmp, the order PromQL results show). *out gets a malloc'd array of n_out pointers that
+ * the caller frees (not the series; NULL when n_out is 0). Returns 0, or -1 when memory runs out
+ * (*out untouched). A `__name__="x"` matcher makes the select look only at series of that metric
+ * name. */
 LW_MUST_CHECK int store_select(const struct store *s, const struct lw_matcher *ms, size_t n,
                                const struct store_series ***out, size_t *n_out, struct lw_err *err);
 

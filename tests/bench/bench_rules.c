@@ -55,9 +55,12 @@ static void series_labels(long i, long n_series, char *metric, size_t mn, char *
     snprintf(task, tn, "t%ld", j % N_TASKS);
 }
 
-/* Value of series i at point k: a sawtooth per series, so thresholds fire for some of them. */
+/* Value of series i at point k: even metrics are gauges (a sawtooth per series, so thresholds
+ * fire for about 1% of them), odd ones are counters (rate about 6.7/s). */
 static double series_value(long i, long k)
 {
+    if (i % N_METRICS % 2)
+        return (double)(k * 100 + i % 1000);
     return (double)((i * 7919 + k * 1000) % 100000);
 }
 
