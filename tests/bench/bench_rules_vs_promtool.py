@@ -38,6 +38,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--series", type=int, default=4000)
     a = ap.parse_args()
+    a.build = os.path.abspath(a.build)  # the tools run in the temporary directory
     promtool = shutil.which("promtool")
     if not promtool:
         sys.exit("promtool is not installed (packaging/install-deps.sh installs Debian's prometheus)")
