@@ -38,6 +38,8 @@ int cmd_run(int argc, char **argv);
 int cmd_test_rules(int argc, char **argv);
 /* lagwatch fetch (cmd_fetch.c). */
 int cmd_fetch(int argc, char **argv);
+/* lagwatch check (cmd_check.c). */
+int cmd_check(int argc, char **argv);
 /* lagwatch notify-test (cmd_notify_test.c). */
 int cmd_notify_test(int argc, char **argv);
 

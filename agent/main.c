@@ -23,6 +23,8 @@ const struct cli_command cli_commands[] = {
     {"test-rules", "FILE...", "run rule unit tests in promtool's format", cmd_test_rules},
     {"fetch", "-c FILE [--lookback DURATION] [--timeout DURATION]",
      "run every configured source once and print what it yields", cmd_fetch},
+    {"check", "-c FILE [--lookback D] [--duration D] [--output table|json|junit] [--notify]",
+     "fetch once, evaluate the rules over history, report alerts (for CI)", cmd_check},
     {"notify-test", "-c FILE --receiver NAME [--timeout DURATION]",
      "send a marked test notification to a receiver's integrations", cmd_notify_test},
     {NULL, NULL, NULL, NULL},

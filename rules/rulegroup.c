@@ -499,3 +499,47 @@ int rule_set_carry_over(struct rule_set *fresh, const struct rule_set *old, stru
     }
     return 0;
 }
+
+/* ---- what `lagwatch check` needs to know about a rule's inputs ---- */
+
+int rule_input_has_data(const struct rule *r, const struct store *st, int64_t t_ms)
+{
+    bool any_sel = false;
+    int rc = has_data(r->expr, st, t_ms, 0, &any_sel);
+    if (rc < 0)
+        return -1;
+    return any_sel ? rc : 1; /* an expression without selectors always has its data */
+}
+
+static int64_t reach_ms(const struct promql_expr *e)
+{
+    if (e == NULL)
+        return 0;
+    int64_t off = e->offset_ms > 0 ? e->offset_ms : 0;
+    switch (e->kind) {
+    case PQ_VSEL:
+        return off + 5 * 60 * 1000;
+    case PQ_MSEL: {
+        int64_t inner = e->a && e->a->offset_ms > 0 ? e->a->offset_ms : 0;
+        return e->range_ms + inner;
+    }
+    case PQ_SUBQ:
+        return off + e->range_ms + reach_ms(e->a);
+    default:
+        break;
+    }
+    int64_t m = reach_ms(e->a), x;
+    if ((x = reach_ms(e->b)) > m)
+        m = x;
+    if ((x = reach_ms(e->param)) > m)
+        m = x;
+    for (size_t i = 0; i < e->n_args; i++)
+        if ((x = reach_ms(e->args[i])) > m)
+            m = x;
+    return m;
+}
+
+int64_t rule_input_reach_ms(const struct rule *r)
+{
+    return reach_ms(r->expr);
+}

@@ -132,6 +132,16 @@ int64_t rule_last_duration_ns(const struct rule *r);
 const struct alert_rule *rule_alert(const struct rule *r);
 enum alert_no_data rule_no_data(const struct rule *r);
 
+/* Whether any selector of r's expression finds live (non-stale) data in its window at t_ms, as
+ * the no_data policy asks: 1 yes (or the expression has no selector), 0 no, -1 out of memory.
+ * `lagwatch check` uses it to tell an alert whose `for` could not be observed from one that
+ * started pending inside the observed history. */
+int rule_input_has_data(const struct rule *r, const struct store *st, int64_t t_ms);
+
+/* How far back from the evaluation time r's expression reads: the longest range or subquery
+ * window plus its offset, at least the 5-minute lookback of an instant selector. */
+int64_t rule_input_reach_ms(const struct rule *r);
+
 /*
  * Save the alert state of every alerting rule as one JSON document (malloc'd; NULL on OOM).
  * Rules are keyed by file, group, name, expression text and labels.
