@@ -510,6 +510,10 @@ static void housekeeping(void *ud, int64_t now_mono_ms)
         if (d->dispatch)
             dispatch_expedite(d->dispatch, now);
     }
+    /* Notifications past the outbox's max_age are dropped loudly; their receiver turns failing
+     * and the other receivers hear LagwatchNotificationsFailing (notify.h). */
+    if (d->notifier)
+        (void)notifier_expire(d->notifier, now);
     size_t before = d->silences.n;
     silences_gc(&d->silences, now, DAEMON_SILENCE_RETENTION_MS);
     if (d->silences.n != before)
