@@ -83,6 +83,16 @@
  * unit-test files are input from outside too. */
 #define LW_MAX_SERIESNOT_VALUES 1000000u
 
+/* Templates (alert annotations/labels, receiver templates): source text, nesting of control
+ * structures and parentheses, evaluation steps of one execution (every node evaluated and every
+ * range iteration counts), {{template}} call depth, and output of one execution (strings built
+ * by printf and friends included). */
+#define LW_MAX_TMPL_SOURCE_BYTES (1024u * 1024u)
+#define LW_MAX_TMPL_NEST_DEPTH   100
+#define LW_MAX_TMPL_STEPS        1000000u
+#define LW_MAX_TMPL_CALL_DEPTH   64
+#define LW_MAX_TMPL_OUTPUT_BYTES (1024u * 1024u)
+
 /* One file in state_dir (alert states, silences, notification log, one outbox item). */
 #define LW_MAX_STATE_FILE_BYTES (64u * 1024u * 1024u)
 
