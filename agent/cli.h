@@ -36,6 +36,7 @@ int cmd_validate(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 /* lagwatch test-rules (cmd_test_rules.c) and check-rules (cmd_check_rules.c). */
 int cmd_test_rules(int argc, char **argv);
+int cmd_check_rules(int argc, char **argv);
 /* lagwatch fetch (cmd_fetch.c). */
 int cmd_fetch(int argc, char **argv);
 /* lagwatch check (cmd_check.c). */

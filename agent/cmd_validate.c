@@ -8,7 +8,9 @@
  *
  * Rule files are loaded through the rules module exactly as `run` loads them (rulefiles_load),
  * each on its own so that every bad file is reported: unknown keys, bad durations, expressions
- * outside the PromQL subset, all with file:line:col.
+ * outside the PromQL subset, all with file:line:col. Loaded files are linted as check-rules
+ * does (rulelint.h): lint errors (Debezium attributes that do not exist) make the file bad,
+ * warnings are printed only.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "lagwatch/config.h"
 #include "lagwatch/limits.h"
 #include "lagwatch/rulefiles.h"
+#include "lagwatch/rulelint.h"
 
 static void print_err(const struct lw_err *err)
 {
@@ -40,6 +43,7 @@ int cmd_validate(int argc, char **argv)
                    "Check a config file and its rule files without touching the network.\n"
                    "  -c, --config FILE  the config file\n"
                    "  --print            print the effective config, secrets redacted\n"
+                   "Rule files are linted as check-rules does; lint errors count as invalid.\n"
                    "Exit: 0 valid, 1 a rule file is invalid, 2 usage error or invalid config.\n");
             return CLI_EXIT_OK;
         } else {
@@ -76,6 +80,15 @@ int cmd_validate(int argc, char **argv)
         }
         n_groups += rule_set_group_count(rs);
         n_rule_count += rule_set_rule_count(rs);
+        struct lw_buf lint;
+        lw_buf_init(&lint, LW_MAX_FILE_BYTES);
+        struct rulelint_result lres = {0};
+        if (rulelint_run(rs, cfg->global.evaluation_interval_ms, &lint, &lres) != 0)
+            fprintf(stderr, "%s: lint output truncated\n", rules[i]);
+        fputs(lw_buf_str(&lint), stderr);
+        lw_buf_cleanup(&lint);
+        if (lres.errors > 0)
+            bad++;
         rule_set_free(rs);
     }
     if (bad)

@@ -21,6 +21,8 @@ const struct cli_command cli_commands[] = {
     {"run", "-c FILE", "run the agent (the daemon): sources, rules, notifications, HTTP endpoint",
      cmd_run},
     {"test-rules", "FILE...", "run rule unit tests in promtool's format", cmd_test_rules},
+    {"check-rules", "[--evaluation-interval DUR] [--lint-fatal] FILE...",
+     "load and lint rule files against lagwatch's sources", cmd_check_rules},
     {"fetch", "-c FILE [--lookback DURATION] [--timeout DURATION]",
      "run every configured source once and print what it yields", cmd_fetch},
     {"check", "-c FILE [--lookback D] [--duration D] [--output table|json|junit] [--notify]",

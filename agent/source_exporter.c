@@ -52,6 +52,12 @@ const char *source_debezium_attribute(const char *name, size_t len)
     return NULL;
 }
 
+const char *source_debezium_attribute_at(size_t i)
+{
+    return i < sizeof debezium_attributes / sizeof debezium_attributes[0] ? debezium_attributes[i]
+                                                                          : NULL;
+}
+
 /* For a rule-less Debezium name, the plugin ("mysql", "sql_server") and the attribute's Debezium
  * spelling; false for any other name. */
 static bool ruleless_parts(const char *name, const char **plugin, size_t *plugin_len,

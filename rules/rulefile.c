@@ -144,6 +144,51 @@ static void scalar_pos(const struct src *s, const struct yamldoc_node *n, int in
     }
 }
 
+/* Remember where the expression's text sits in the file (rule_expr_pos). */
+static void expr_layout(const struct src *s, const struct yamldoc_node *n, struct rule *r)
+{
+    r->expr_line = n->line;
+    r->expr_col = n->col;
+    size_t at = line_start(s, n->line) + (size_t)(n->col > 0 ? n->col - 1 : 0);
+    char ind = at < s->len ? s->buf[at] : '\0';
+    r->expr_block = ind == '|' || ind == '>';
+    r->expr_quoted = ind == '"' || ind == '\'';
+    if (r->expr_block) {
+        size_t ls = line_start(s, n->line + 1), k = ls;
+        while (k < s->len && s->buf[k] == ' ')
+            k++;
+        r->expr_indent = (int)(k - ls);
+    }
+}
+
+void rule_expr_pos(const struct rule *r, size_t off, int *line, int *col)
+{
+    int in_line = 1, in_col = 1;
+    for (size_t i = 0; i < off && r->expr_text[i]; i++) {
+        if (r->expr_text[i] == '\n') {
+            in_line++;
+            in_col = 1;
+        } else {
+            in_col++;
+        }
+    }
+    if (r->expr_block) {
+        *line = r->expr_line + in_line;
+        *col = r->expr_indent + in_col;
+    } else if (in_line == 1) {
+        *line = r->expr_line;
+        *col = r->expr_col + (r->expr_quoted ? 1 : 0) + in_col - 1;
+    } else {
+        *line = r->expr_line + in_line - 1;
+        *col = in_col;
+    }
+}
+
+int rule_group_line(const struct rule_group *g)
+{
+    return g->line;
+}
+
 /* Report inner (an error inside scalar n's text) at its file position, prefixed with what. */
 static int inner_error(struct lw_err *err, const struct yamldoc *d, const struct src *s,
                        const struct yamldoc_node *n, const char *what, const struct lw_err *inner)
@@ -249,6 +294,7 @@ static int load_rule(struct loader *ld, const struct yamldoc_node *n, struct rul
         return yamldoc_error(ld->err, d, expr ? expr : n, "field 'expr' must be set in rule");
     if (get_dup_string(ld, expr, &r->expr_text) != 0)
         return -1;
+    expr_layout(&ld->s, expr, r);
     struct lw_err perr = {0};
     if (promql_parse(r->expr_text, strlen(r->expr_text), &r->expr, &perr) != 0)
         return inner_error(ld->err, d, &ld->s, expr, "expr", &perr);

@@ -104,6 +104,30 @@ static int has_data(const struct promql_expr *e, const struct store *st, int64_t
     return 0;
 }
 
+static void walk_selectors(const struct promql_expr *e, rule_selector_fn fn, void *ud)
+{
+    if (e == NULL)
+        return;
+    if (e->kind == PQ_VSEL) {
+        const char *name = e->name;
+        for (size_t i = 0; name == NULL && i < e->n_ms; i++)
+            if (e->ms[i].op == LW_MATCH_EQ && strcmp(e->ms[i].name, "__name__") == 0)
+                name = e->ms[i].value;
+        fn(ud, name, e->off);
+        return;
+    }
+    walk_selectors(e->a, fn, ud);
+    walk_selectors(e->b, fn, ud);
+    walk_selectors(e->param, fn, ud);
+    for (size_t i = 0; i < e->n_args; i++)
+        walk_selectors(e->args[i], fn, ud);
+}
+
+void rule_expr_selectors(const struct rule *r, rule_selector_fn fn, void *ud)
+{
+    walk_selectors(r->expr, fn, ud);
+}
+
 /* ---- outputs and stale markers ---- */
 
 struct outputs {

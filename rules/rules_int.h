@@ -15,6 +15,10 @@ struct rule {
     int64_t for_ms, keep_firing_for_ms;
     struct lw_labels labels, annotations;
     int line, col;
+    /* where expr's text sits in the file, for rule_expr_pos: the scalar's position, whether
+     * it is a block scalar (| or >) or quoted, and a block's indentation */
+    int expr_line, expr_col, expr_indent;
+    bool expr_block, expr_quoted;
     enum alert_no_data no_data;
     struct alert_rule *alert; /* RULE_ALERTING */
     enum rule_health health;

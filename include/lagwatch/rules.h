@@ -165,6 +165,18 @@ LW_MUST_CHECK int rule_set_restore(struct rule_set *rs, const char *json, size_t
 LW_MUST_CHECK int rule_set_carry_over(struct rule_set *fresh, const struct rule_set *old,
                                       struct lw_err *err);
 
+/* Every selector of the rule's expression, in order: fn gets the metric name (from `name{...}`
+ * or `{__name__="name"}`; NULL when the selector names none or matches names by regexp) and the
+ * selector's byte offset in rule_expr_text. */
+typedef void (*rule_selector_fn)(void *ud, const char *metric, size_t off);
+void rule_expr_selectors(const struct rule *r, rule_selector_fn fn, void *ud);
+
+/* The file position (1-based line and column) of byte off of rule_expr_text: exact for
+ * expressions on one line and for literal block scalars (|), approximate for folded ones. */
+void rule_expr_pos(const struct rule *r, size_t off, int *line, int *col);
+/* The group's file position (line of `- name:`). */
+int rule_group_line(const struct rule_group *g);
+
 /* Whether s is a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*) or label name
  * ([a-zA-Z_][a-zA-Z0-9_]*). */
 bool rule_valid_metric_name(const char *s);

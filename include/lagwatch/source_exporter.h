@@ -49,6 +49,10 @@ LW_MUST_CHECK int source_debezium_canonical(const struct lw_labels *in, struct l
  * name ("millisecondsbehindsource"), or NULL when the attribute is not a known Debezium one. */
 const char *source_debezium_attribute(const char *name, size_t len);
 
+/* The i-th known Debezium attribute in Debezium's spelling, or NULL past the end (for lint
+ * messages that suggest the closest name). */
+const char *source_debezium_attribute_at(size_t i);
+
 struct source_pipeline {
     char *name;              /* pipeline="..." */
     char *server;            /* debezium.server (topic.prefix); NULL: none */
