@@ -498,6 +498,57 @@ static void eval_group(void *ud, int64_t now_mono_ms)
 
 /* ---- housekeeping -------------------------------------------------------------------------- */
 
+/* Alertmanager integrations get every active alert, as Prometheus pushes them (the notifier
+ * rate-limits itself); nothing to do when no receiver has one. */
+static void push_alertmanager(struct daemon *d, int64_t now_ms)
+{
+    const struct receivers *rs = &d->cfg->notify.receivers;
+    bool any = false;
+    for (size_t i = 0; i < rs->n && !any; i++)
+        any = rs->v[i].n_alertmanager > 0;
+    if (!any || !d->cfg->notify.route || !d->rules)
+        return;
+    struct dispatch_alert *v = NULL;
+    const struct dispatch_alert **pv = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t g = 0; g < rule_set_group_count(d->rules); g++) {
+        const struct rule_group *grp = rule_set_group(d->rules, g);
+        for (size_t r = 0; r < rule_group_rule_count(grp); r++) {
+            const struct alert_rule *ar = rule_alert(rule_group_rule(grp, r));
+            for (size_t i = 0; ar && i < alert_rule_count(ar); i++) {
+                const struct alert *a = alert_rule_at(ar, i);
+                bool resolved = a->state == ALERT_INACTIVE && a->resolved_at_ms != 0;
+                if (a->fired_at_ms == 0 || (a->state != ALERT_FIRING && !resolved))
+                    continue;
+                if (n == cap) {
+                    cap = cap ? cap * 2 : 16;
+                    struct dispatch_alert *nv = realloc(v, cap * sizeof *nv);
+                    if (!nv)
+                        goto done;
+                    v = nv;
+                }
+                memset(&v[n], 0, sizeof v[n]);
+                v[n].labels = a->labels; /* borrowed for the call */
+                v[n].annotations = a->annotations;
+                v[n].starts_at_ms = a->fired_at_ms;
+                v[n].ends_at_ms = resolved ? a->resolved_at_ms : 0;
+                v[n].generator_url = d->cfg->global.external_url;
+                v[n].fingerprint = a->fingerprint;
+                n++;
+            }
+        }
+    }
+    pv = malloc((n ? n : 1) * sizeof *pv);
+    if (pv) {
+        for (size_t i = 0; i < n; i++)
+            pv[i] = &v[i];
+        notifier_push_alertmanager(d->notifier, d->cfg->notify.route, pv, n, now_ms);
+    }
+done:
+    free(pv);
+    free(v);
+}
+
 static void housekeeping(void *ud, int64_t now_mono_ms)
 {
     (void)now_mono_ms;
@@ -512,8 +563,9 @@ static void housekeeping(void *ud, int64_t now_mono_ms)
     }
     /* Notifications past the outbox's max_age are dropped loudly; their receiver turns failing
      * and the other receivers hear LagwatchNotificationsFailing (notify.h). */
-    if (d->notifier)
-        (void)notifier_expire(d->notifier, now);
+    if (notifier_expire(d->notifier, now) > 0)
+        d->dirty_nflog = true;
+    push_alertmanager(d, now);
     size_t before = d->silences.n;
     silences_gc(&d->silences, now, DAEMON_SILENCE_RETENTION_MS);
     if (d->silences.n != before)
@@ -749,6 +801,14 @@ static int h_metrics(void *ud, const struct httpd_request *req, struct httpd_rep
     metric_help(b, "lagwatch_notifications_dropped_total", "counter", "Notifications given up on.");
     lw_buf_addf(b, "lagwatch_notifications_dropped_total %llu\n",
                 (unsigned long long)(ns ? ns->dropped : 0));
+    metric_help(b, "lagwatch_receiver_failing", "gauge",
+                "1 while a receiver's notifications are dropped for good.");
+    for (size_t i = 0; i < notifier_health_count(d->notifier); i++) {
+        const struct notifier_receiver_health *h = notifier_health_at(d->notifier, i);
+        lw_buf_adds(b, "lagwatch_receiver_failing{receiver=\"");
+        metric_escape(b, h->receiver);
+        lw_buf_addf(b, "\"} %d\n", h->failing ? 1 : 0);
+    }
     metric_help(b, "lagwatch_outbox_queued", "gauge", "Notifications waiting for delivery.");
     lw_buf_addf(b, "lagwatch_outbox_queued %zu\n", outbox_len(d->outbox));
 

@@ -155,7 +155,8 @@ static void sink_end(void *ud, const char *scope, bool ok, int64_t t_ms)
     if (!sc)
         return;
     sc->open = false;
-    qsort(sc->cur.v, sc->cur.n, sizeof *sc->cur.v, seen_cmp);
+    if (sc->cur.n > 1) /* an empty list has no array: qsort(NULL, 0) is undefined */
+        qsort(sc->cur.v, sc->cur.n, sizeof *sc->cur.v, seen_cmp);
     for (size_t i = 0; i < sc->prev.n; i++) {
         struct seen *p = &sc->prev.v[i];
         if (sc->cur.n && bsearch(p, sc->cur.v, sc->cur.n, sizeof *sc->cur.v, seen_cmp))

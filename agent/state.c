@@ -576,7 +576,8 @@ long state_list(struct state *s, const char *collection, state_item_fn fn,
         }
         n++;
     }
-    qsort(ids, n, sizeof *ids, name_cmp);
+    if (n > 1) /* qsort on a NULL array (empty collection) is undefined */
+        qsort(ids, n, sizeof *ids, name_cmp);
     for (size_t i = 0; i < n; i++) {
         char name[STATE_MAX_NAME + 2], path[4096];
         if (snprintf(name, sizeof name, "%s/%s", collection, ids[i]) >= (int)sizeof name ||

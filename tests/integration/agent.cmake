@@ -5,3 +5,14 @@ add_test(NAME agent_fetch
                  $<TARGET_FILE:lagwatch>)
 set_tests_properties(agent_fetch PROPERTIES LABELS integration TIMEOUT 300
                      ENVIRONMENT "${LAGWATCH_TEST_ENV}")
+add_test(NAME agent_run
+         COMMAND ${LAGWATCH_PYTHON} "${CMAKE_CURRENT_LIST_DIR}/agent_run_test.py"
+                 $<TARGET_FILE:lagwatch>)
+set_tests_properties(agent_run PROPERTIES LABELS integration TIMEOUT 300
+                     ENVIRONMENT "${LAGWATCH_TEST_ENV}")
+# The README's first command runs this demo (after installing and building): keep it true.
+add_test(NAME agent_demo
+         COMMAND ${LAGWATCH_PYTHON} "${CMAKE_SOURCE_DIR}/packaging/demo/demo.py"
+                 $<TARGET_FILE:lagwatch>)
+set_tests_properties(agent_demo PROPERTIES LABELS integration TIMEOUT 400
+                     ENVIRONMENT "${LAGWATCH_TEST_ENV}")
