@@ -228,34 +228,39 @@ static int not_a_function(struct tmpl_exec_state *st, const struct tnode *cmd,
     return 0;
 }
 
-/* Go's evalField on one receiver. args: the command (for "has arguments" checks) or NULL. */
+/* Go's evalField on one receiver; nargs: arguments the command gives the last field. */
 static int eval_field(struct tmpl_exec_state *st, const struct tnode *at, const char *name,
-                      bool has_args, const struct tmpl_value *recv, struct tmpl_value **out)
+                      size_t nargs, const struct tmpl_value *recv, struct tmpl_value **out)
 {
     *out = NULL;
     if (!recv)
         return 0; /* field of no value is no value (Go: zero) */
+    const struct tmpl_value *m = tmpl_value_method(recv, name);
+    if (m) { /* methods first, as Go looks them up before fields and map keys */
+        if (nargs > 0)
+            return xerr(st, at, "wrong number of args for %s: want 0 got %zu", name, nargs);
+        *out = ref(m);
+        return 0;
+    }
     if (recv->kind == TMPL_MAP && recv->is_struct) {
         const struct tmpl_value *f = tmpl_value_get(recv, name);
         if (f) {
-            if (has_args)
+            if (nargs > 0)
                 return xerr(st, at, "%s has arguments but cannot be invoked as function", name);
             *out = ref(f);
             return 0;
         }
     } else if (recv->kind == TMPL_MAP) {
-        if (has_args)
+        if (nargs > 0)
             return xerr(st, at, "%s is not a method but has arguments", name);
         const struct tmpl_value *f = tmpl_value_get(recv, name);
         if (f) {
             *out = ref(f);
             return 0;
         }
-        if (st->t->dialect == TMPL_PROMETHEUS) { /* missingkey=zero */
-            *out = recv->string_elems ? tmpl_value_str("") : tmpl_value_nil();
-            return *out ? 0 : xerr(st, at, "out of memory");
-        }
-        return 0;
+        /* missingkey=zero (Prometheus and Alertmanager both set it): the element's zero. */
+        *out = recv->string_elems ? tmpl_value_str("") : tmpl_value_nil();
+        return *out ? 0 : xerr(st, at, "out of memory");
     } else if (recv->kind == TMPL_NIL) {
         return xerr(st, at, "nil pointer evaluating interface {}.%s", name);
     }
@@ -264,12 +269,12 @@ static int eval_field(struct tmpl_exec_state *st, const struct tnode *at, const 
 
 static int eval_field_chain(struct tmpl_exec_state *st, const struct tnode *at,
                             const struct tmpl_value *recv, char *const *idents, size_t n,
-                            bool has_args, struct tmpl_value **out)
+                            size_t nargs, struct tmpl_value **out)
 {
     struct tmpl_value *cur = ref(recv);
     for (size_t i = 0; i < n; i++) {
         struct tmpl_value *nx;
-        if (eval_field(st, at, idents[i], has_args && i + 1 == n, cur, &nx) != 0) {
+        if (eval_field(st, at, idents[i], i + 1 == n ? nargs : 0, cur, &nx) != 0) {
             tmpl_value_unref(cur);
             return -1;
         }
@@ -311,7 +316,7 @@ static int eval_arg(struct tmpl_exec_state *st, const struct tmpl_value *dot, ch
         v = ref(dot);
         break;
     case TN_FIELD:
-        if (eval_field_chain(st, n, dot, n->idents, n->nidents, false, &v) != 0)
+        if (eval_field_chain(st, n, dot, n->idents, n->nidents, 0, &v) != 0)
             return -1;
         break;
     case TN_VAR: {
@@ -319,7 +324,7 @@ static int eval_arg(struct tmpl_exec_state *st, const struct tmpl_value *dot, ch
         struct tmpl_value *base = var_value(st, n->idents[0], &found);
         if (!found)
             return xerr(st, n, "undefined variable: %s", n->idents[0]);
-        if (eval_field_chain(st, n, base, n->idents + 1, n->nidents - 1, false, &v) != 0)
+        if (eval_field_chain(st, n, base, n->idents + 1, n->nidents - 1, 0, &v) != 0)
             return -1;
         break;
     }
@@ -343,7 +348,7 @@ static int eval_arg(struct tmpl_exec_state *st, const struct tmpl_value *dot, ch
         struct tmpl_value *base;
         if (eval_arg(st, dot, 0, n->pipe, &base) != 0)
             return -1;
-        int rc = eval_field_chain(st, n, base, n->idents, n->nidents, false, &v);
+        int rc = eval_field_chain(st, n, base, n->idents, n->nidents, 0, &v);
         tmpl_value_unref(base);
         if (rc != 0)
             return -1;
@@ -528,7 +533,8 @@ static int eval_command(struct tmpl_exec_state *st, const struct tmpl_value *dot
                         const struct tnode *cmd, struct tmpl_value *final, struct tmpl_value **out)
 {
     const struct tnode *first = cmd->kids[0];
-    bool has_args = cmd->nkids > 1 || final != MISSING;
+    size_t nargs = cmd->nkids - 1 + (final != MISSING ? 1 : 0);
+    bool has_args = nargs > 0;
     *out = NULL;
     if (step(st, cmd) != 0) {
         if (final != MISSING)
@@ -567,7 +573,7 @@ static int eval_command(struct tmpl_exec_state *st, const struct tmpl_value *dot
                 return -1;
             recv = base;
         }
-        int rc = eval_field_chain(st, first, recv, idents, nid, has_args, out);
+        int rc = eval_field_chain(st, first, recv, idents, nid, nargs, out);
         tmpl_value_unref(base);
         return rc;
     }

@@ -458,7 +458,7 @@ static int fmt_value(const struct tmpl_value *v, char verb, const struct spec *f
         break;
     case TMPL_MAP:
         if (v->is_struct) {
-            if (f->sharp_v && lw_buf_adds(out, v->s) != 0)
+            if (f->sharp_v && lw_buf_adds(out, tmpl_go_type(v)) != 0)
                 return -1;
             if (lw_buf_addc(out, '{') != 0)
                 return -1;

@@ -1,14 +1,13 @@
 /*
- * template_func.c — the functions templates can call: Go's builtins (and, or, not, len, index,
- * slice, print, printf, println, html, js, urlquery, call, eq, ne, lt, le, gt, ge) with Go's
- * type rules and messages, Prometheus's query-free functions (humanize*, toTime, title,
- * toUpper, toLower, reReplaceAll, match, safeHtml, args, graphLink, tableLink, stripPort,
- * parseDuration, externalURL, pathPrefix) and Alertmanager's (join, stringSlice). Regular
- * expressions are Go's RE2 syntax run on PCRE2: constructs RE2 refuses (lookaround,
- * backreferences, atomic groups, possessive quantifiers) are refused with Go's words, `$`
- * matches only at the end as in RE2, and invalid UTF-8 subjects are matched, not rejected.
- * Case mapping beyond ASCII uses the C.UTF-8 locale's tables through newlocale(), so the
- * process locale never matters.
+ * template_func.c — the functions Prometheus and Alertmanager add to Go's builtins (those are in
+ * template_builtin.c), and the function table: Prometheus's query-free functions (humanize*,
+ * toTime, title, toUpper, toLower, reReplaceAll, match, safeHtml, args, graphLink, tableLink,
+ * stripPort, parseDuration, externalURL, pathPrefix; query, first, label, value, strvalue and
+ * sortByLabel are refused at parse), Alertmanager's join and stringSlice. Regular expressions
+ * are Go's RE2 syntax run on PCRE2: constructs RE2 refuses (lookaround, backreferences, atomic
+ * groups, possessive quantifiers) are refused with Go's words, `$` matches only at the end as
+ * in RE2, and invalid UTF-8 subjects are matched, not rejected. Case mapping beyond ASCII uses
+ * the C.UTF-8 locale's tables through newlocale(), so the process locale never matters.
  */
 #define _GNU_SOURCE
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -27,17 +26,7 @@
 #include "lagwatch/duration.h"
 #include "lagwatch/limits.h"
 
-#define FAIL(...)                           \
-    do {                                    \
-        snprintf(msg, msglen, __VA_ARGS__); \
-        return -1;                          \
-    } while (0)
-
-#define FN_ARGS                                                                           \
-    struct tmpl_exec_state *st, struct tmpl_value **a, size_t n, struct tmpl_value **out, \
-        char *msg, size_t msglen
-
-static int ret(struct tmpl_value *v, struct tmpl_value **out, char *msg, size_t msglen)
+int tmpl_fn_ret(struct tmpl_value *v, struct tmpl_value **out, char *msg, size_t msglen)
 {
     if (!v)
         FAIL("out of memory");
@@ -45,7 +34,7 @@ static int ret(struct tmpl_value *v, struct tmpl_value **out, char *msg, size_t 
     return 0;
 }
 
-static int ret_buf(struct lw_buf *b, struct tmpl_value **out, char *msg, size_t msglen)
+int tmpl_fn_ret_buf(struct lw_buf *b, struct tmpl_value **out, char *msg, size_t msglen)
 {
     if (lw_buf_failed(b)) {
         lw_buf_cleanup(b);
@@ -53,13 +42,13 @@ static int ret_buf(struct lw_buf *b, struct tmpl_value **out, char *msg, size_t 
     }
     struct tmpl_value *v = tmpl_value_strn(lw_buf_str(b), b->len);
     lw_buf_cleanup(b);
-    return ret(v, out, msg, msglen);
+    return tmpl_fn_ret(v, out, msg, msglen);
 }
 
 /* ---- UTF-8 and case mapping ---- */
 
 /* Decode one rune as Go does: an invalid or short sequence is U+FFFD of width 1. */
-static uint32_t decode_rune(const unsigned char *s, size_t n, size_t *w)
+uint32_t tmpl_decode_rune(const unsigned char *s, size_t n, size_t *w)
 {
     if (s[0] < 0x80) {
         *w = 1;
@@ -168,7 +157,7 @@ static int casemap(const struct tmpl_value *s, enum casemap m, struct tmpl_value
     uint32_t prev = ' ';
     for (size_t i = 0; i < s->len;) {
         size_t w;
-        uint32_t r = decode_rune(p + i, s->len - i, &w);
+        uint32_t r = tmpl_decode_rune(p + i, s->len - i, &w);
         uint32_t o = r;
         if (m == CASE_TITLE) {
             if (is_separator(prev))
@@ -187,7 +176,7 @@ static int casemap(const struct tmpl_value *s, enum casemap m, struct tmpl_value
         }
         i += w;
     }
-    return ret_buf(&b, out, msg, msglen);
+    return tmpl_fn_ret_buf(&b, out, msg, msglen);
 }
 
 /* ---- regular expressions ---- */
@@ -322,7 +311,7 @@ static void expand(const pcre2_code *re, const char *tpl, size_t tlen, const cha
         size_t ns = j;
         while (j < tlen) {
             size_t w;
-            uint32_t r = decode_rune((const unsigned char *)tpl + j, tlen - j, &w);
+            uint32_t r = tmpl_decode_rune((const unsigned char *)tpl + j, tlen - j, &w);
             bool ok = r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') ||
                       (r >= 'A' && r <= 'Z');
             if (!ok && r >= 0x80) {
@@ -399,7 +388,7 @@ static int fn_re_replace_all(FN_ARGS)
         last_end = ov[1];
         size_t w = 0;
         if (pos < end)
-            (void)decode_rune((const unsigned char *)src + pos, end - pos, &w);
+            (void)tmpl_decode_rune((const unsigned char *)src + pos, end - pos, &w);
         if (pos + w > ov[1])
             pos += w;
         else if (pos + 1 > ov[1])
@@ -413,7 +402,7 @@ static int fn_re_replace_all(FN_ARGS)
         (void)lw_buf_add(&b, src + last_end, end - last_end);
     pcre2_match_data_free(md);
     pcre2_code_free(re);
-    return ret_buf(&b, out, msg, msglen);
+    return tmpl_fn_ret_buf(&b, out, msg, msglen);
 }
 
 static int fn_match(FN_ARGS)
@@ -431,7 +420,7 @@ static int fn_match(FN_ARGS)
     int rc = pcre2_match(re, (PCRE2_SPTR)a[1]->s, a[1]->len, 0, 0, md, NULL);
     pcre2_match_data_free(md);
     pcre2_code_free(re);
-    return ret(tmpl_value_bool(rc >= 0), out, msg, msglen);
+    return tmpl_fn_ret(tmpl_value_bool(rc >= 0), out, msg, msglen);
 }
 
 /* ---- Prometheus ---- */
@@ -526,7 +515,7 @@ static int humanize_with(numfmt f, FN_ARGS)
     struct lw_buf b;
     lw_buf_init(&b, 4096);
     (void)f(v, &b);
-    return ret_buf(&b, out, msg, msglen);
+    return tmpl_fn_ret_buf(&b, out, msg, msglen);
 }
 
 static int fn_humanize(FN_ARGS)
@@ -576,7 +565,7 @@ static int fn_humanize_timestamp(FN_ARGS)
     struct lw_buf b;
     lw_buf_init(&b, 4096);
     (void)template_humanize_timestamp(v, &b);
-    return ret_buf(&b, out, msg, msglen);
+    return tmpl_fn_ret_buf(&b, out, msg, msglen);
 }
 
 static int fn_to_time(FN_ARGS)
@@ -589,7 +578,7 @@ static int fn_to_time(FN_ARGS)
     struct lw_buf b;
     lw_buf_init(&b, 4096);
     (void)template_humanize_timestamp(v, &b);
-    return ret_buf(&b, out, msg, msglen);
+    return tmpl_fn_ret_buf(&b, out, msg, msglen);
 }
 
 static int fn_title(FN_ARGS)
@@ -615,7 +604,7 @@ static int fn_identity_str(FN_ARGS)
 {
     (void)st;
     (void)n;
-    return ret(tmpl_value_ref(a[0]), out, msg, msglen);
+    return tmpl_fn_ret(tmpl_value_ref(a[0]), out, msg, msglen);
 }
 
 static int fn_args(FN_ARGS)
@@ -630,10 +619,10 @@ static int fn_args(FN_ARGS)
             m = NULL;
         }
     }
-    return ret(m, out, msg, msglen);
+    return tmpl_fn_ret(m, out, msg, msglen);
 }
 
-static void query_escape(const char *s, size_t len, struct lw_buf *b)
+void tmpl_query_escape(const char *s, size_t len, struct lw_buf *b)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -653,9 +642,9 @@ static int graph_link(const struct tmpl_value *expr, int tab, struct tmpl_value 
     struct lw_buf b;
     lw_buf_init(&b, LW_MAX_TMPL_OUTPUT_BYTES);
     (void)lw_buf_adds(&b, "/graph?g0.expr=");
-    query_escape(expr->s, expr->len, &b);
+    tmpl_query_escape(expr->s, expr->len, &b);
     (void)lw_buf_addf(&b, "&g0.tab=%d", tab);
-    return ret_buf(&b, out, msg, msglen);
+    return tmpl_fn_ret_buf(&b, out, msg, msglen);
 }
 
 static int fn_graph_link(FN_ARGS)
@@ -685,22 +674,22 @@ static int fn_strip_port(FN_ARGS)
             break;
         }
     if (!colon)
-        return ret(tmpl_value_ref(a[0]), out, msg, msglen);
+        return tmpl_fn_ret(tmpl_value_ref(a[0]), out, msg, msglen);
     size_t hl = (size_t)(colon - s);
     const char *host = s;
     if (s[0] == '[') {
         const char *rb = memchr(s, ']', len);
         if (!rb || rb + 1 != colon)
-            return ret(tmpl_value_ref(a[0]), out, msg, msglen);
+            return tmpl_fn_ret(tmpl_value_ref(a[0]), out, msg, msglen);
         host = s + 1;
         hl = (size_t)(rb - s) - 1;
         if (memchr(host, '[', hl) || memchr(colon + 1, '[', len - hl - 3) ||
             memchr(colon + 1, ']', len - hl - 3))
-            return ret(tmpl_value_ref(a[0]), out, msg, msglen);
+            return tmpl_fn_ret(tmpl_value_ref(a[0]), out, msg, msglen);
     } else if (memchr(s, ':', hl) || memchr(s, '[', len) || memchr(s, ']', len)) {
-        return ret(tmpl_value_ref(a[0]), out, msg, msglen);
+        return tmpl_fn_ret(tmpl_value_ref(a[0]), out, msg, msglen);
     }
-    return ret(tmpl_value_strn(host, hl), out, msg, msglen);
+    return tmpl_fn_ret(tmpl_value_strn(host, hl), out, msg, msglen);
 }
 
 static int fn_parse_duration(FN_ARGS)
@@ -712,14 +701,14 @@ static int fn_parse_duration(FN_ARGS)
         FAIL("empty duration string");
     if (duration_parse(a[0]->s, a[0]->len, &ms, NULL) != 0)
         FAIL("not a valid duration string: \"%s\"", a[0]->s);
-    return ret(tmpl_value_num((double)ms / 1000.0), out, msg, msglen);
+    return tmpl_fn_ret(tmpl_value_num((double)ms / 1000.0), out, msg, msglen);
 }
 
 static int fn_external_url(FN_ARGS)
 {
     (void)a;
     (void)n;
-    return ret(tmpl_value_str(tmpl_exec_external_url(st)), out, msg, msglen);
+    return tmpl_fn_ret(tmpl_value_str(tmpl_exec_external_url(st)), out, msg, msglen);
 }
 
 static int fn_path_prefix(FN_ARGS)
@@ -730,9 +719,9 @@ static int fn_path_prefix(FN_ARGS)
     const char *p = strstr(u, "://");
     p = p ? strchr(p + 3, '/') : (u[0] == '/' ? u : NULL);
     if (!p)
-        return ret(tmpl_value_str(""), out, msg, msglen);
+        return tmpl_fn_ret(tmpl_value_str(""), out, msg, msglen);
     size_t len = strcspn(p, "?#");
-    return ret(tmpl_value_strn(p, len), out, msg, msglen);
+    return tmpl_fn_ret(tmpl_value_strn(p, len), out, msg, msglen);
 }
 
 /* ---- Alertmanager ---- */
@@ -755,7 +744,7 @@ static int fn_join(FN_ARGS)
             (void)lw_buf_add(&b, a[0]->s, a[0]->len);
         (void)lw_buf_add(&b, e->s, e->len);
     }
-    return ret_buf(&b, out, msg, msglen);
+    return tmpl_fn_ret_buf(&b, out, msg, msglen);
 }
 
 static int fn_string_slice(FN_ARGS)
@@ -767,225 +756,10 @@ static int fn_string_slice(FN_ARGS)
             tmpl_value_unref(l);
             l = NULL;
         }
-    return ret(l, out, msg, msglen);
+    return tmpl_fn_ret(l, out, msg, msglen);
 }
 
-/* ---- Go builtins ---- */
-
-static int fn_not(FN_ARGS)
-{
-    (void)st;
-    (void)n;
-    return ret(tmpl_value_bool(!tmpl_truth(a[0])), out, msg, msglen);
-}
-
-static int fn_and_or(FN_ARGS)
-{
-    /* Evaluated in template_exec.c (short-circuit); never reached. */
-    (void)st;
-    (void)a;
-    (void)n;
-    (void)out;
-    FAIL("internal error");
-}
-
-static int fn_len(FN_ARGS)
-{
-    (void)st;
-    (void)n;
-    const struct tmpl_value *v = a[0];
-    if (v &&
-        (v->kind == TMPL_STR || v->kind == TMPL_LIST || (v->kind == TMPL_MAP && !v->is_struct)))
-        return ret(tmpl_value_int((int64_t)tmpl_value_len(v)), out, msg, msglen);
-    if (!v || v->kind == TMPL_NIL)
-        FAIL("len of nil pointer");
-    FAIL("len of type %s", tmpl_go_type(v));
-}
-
-/* Go's indexArg. */
-static int index_arg(const struct tmpl_value *ix, size_t cap, int64_t *x, char *msg, size_t msglen)
-{
-    if (!ix || ix->kind == TMPL_NIL)
-        FAIL("cannot index slice/array with nil");
-    if (ix->kind != TMPL_INT)
-        FAIL("cannot index slice/array with type %s", tmpl_go_type(ix));
-    if (ix->i < 0 || (uint64_t)ix->i > cap)
-        FAIL("index out of range: %" PRId64, ix->i);
-    *x = ix->i;
-    return 0;
-}
-
-static int fn_index(FN_ARGS)
-{
-    (void)st;
-    struct tmpl_value *item = a[0];
-    if (!item || item->kind == TMPL_NIL)
-        FAIL("index of untyped nil");
-    struct tmpl_value *cur = tmpl_value_ref(item);
-    for (size_t i = 1; i < n; i++) {
-        struct tmpl_value *next = NULL;
-        int64_t x;
-        if (!cur || cur->kind == TMPL_NIL) {
-            tmpl_value_unref(cur);
-            FAIL("index of untyped nil");
-        }
-        if (cur->kind == TMPL_LIST || cur->kind == TMPL_STR) {
-            size_t len = tmpl_value_len(cur);
-            if (index_arg(a[i], len, &x, msg, msglen) != 0) {
-                tmpl_value_unref(cur);
-                return -1;
-            }
-            if ((size_t)x == len) {
-                tmpl_value_unref(cur);
-                FAIL("reflect: %s index out of range", cur->kind == TMPL_STR ? "string" : "slice");
-            }
-            next = cur->kind == TMPL_LIST ? tmpl_value_ref(cur->items[x])
-                                          : tmpl_value_int((unsigned char)cur->s[x]);
-        } else if (cur->kind == TMPL_MAP && !cur->is_struct) {
-            if (!a[i] || a[i]->kind == TMPL_NIL) {
-                tmpl_value_unref(cur);
-                FAIL("value is nil; should be of type string");
-            }
-            if (a[i]->kind != TMPL_STR) {
-                tmpl_value_unref(cur);
-                FAIL("value has type %s; should be string", tmpl_go_type(a[i]));
-            }
-            const struct tmpl_value *e = tmpl_value_get(cur, a[i]->s);
-            next = e ? tmpl_value_ref((struct tmpl_value *)e)
-                     : (cur->string_elems ? tmpl_value_str("") : tmpl_value_nil());
-        } else {
-            const char *tn = tmpl_go_type(cur);
-            snprintf(msg, msglen, "can't index item of type %s", tn);
-            tmpl_value_unref(cur);
-            return -1;
-        }
-        tmpl_value_unref(cur);
-        if (!next)
-            FAIL("out of memory");
-        cur = next;
-    }
-    *out = cur;
-    return 0;
-}
-
-static int fn_slice(FN_ARGS)
-{
-    (void)st;
-    struct tmpl_value *item = a[0];
-    if (!item || item->kind == TMPL_NIL)
-        FAIL("slice of untyped nil");
-    if (n - 1 > 3)
-        FAIL("too many slice indexes: %zu", n - 1);
-    if (item->kind == TMPL_STR && n - 1 == 3)
-        FAIL("cannot 3-index slice a string");
-    if (item->kind != TMPL_STR && item->kind != TMPL_LIST)
-        FAIL("can't slice item of type %s", tmpl_go_type(item));
-    size_t len = tmpl_value_len(item);
-    int64_t idx[3] = {0, (int64_t)len, (int64_t)len};
-    for (size_t i = 1; i < n; i++)
-        if (index_arg(a[i], len, &idx[i - 1], msg, msglen) != 0)
-            return -1;
-    if (idx[0] > idx[1])
-        FAIL("invalid slice index: %" PRId64 " > %" PRId64, idx[0], idx[1]);
-    if (n - 1 == 3 && idx[1] > idx[2])
-        FAIL("invalid slice index: %" PRId64 " > %" PRId64, idx[1], idx[2]);
-    if (item->kind == TMPL_STR)
-        return ret(tmpl_value_strn(item->s + idx[0], (size_t)(idx[1] - idx[0])), out, msg, msglen);
-    struct tmpl_value *l = tmpl_value_list();
-    for (int64_t i = idx[0]; l && i < idx[1]; i++)
-        if (tmpl_value_append(l, tmpl_value_ref(item->items[i])) != 0) {
-            tmpl_value_unref(l);
-            l = NULL;
-        }
-    return ret(l, out, msg, msglen);
-}
-
-static int fn_print(FN_ARGS)
-{
-    (void)st;
-    struct lw_buf b;
-    lw_buf_init(&b, LW_MAX_TMPL_OUTPUT_BYTES);
-    (void)tmpl_sprint(a, n, false, &b);
-    return ret_buf(&b, out, msg, msglen);
-}
-
-static int fn_println(FN_ARGS)
-{
-    (void)st;
-    struct lw_buf b;
-    lw_buf_init(&b, LW_MAX_TMPL_OUTPUT_BYTES);
-    (void)tmpl_sprint(a, n, true, &b);
-    return ret_buf(&b, out, msg, msglen);
-}
-
-static int fn_printf(FN_ARGS)
-{
-    (void)st;
-    struct lw_buf b;
-    lw_buf_init(&b, LW_MAX_TMPL_OUTPUT_BYTES);
-    (void)tmpl_sprintf(a[0]->s, a[0]->len, a + 1, n - 1, &b);
-    return ret_buf(&b, out, msg, msglen);
-}
-
-/* text/template's evalArgs: a lone string as is, else fmt.Sprint of printable values (nil
- * reads "<no value>"). */
-static int eval_args(struct tmpl_value **a, size_t n, struct lw_buf *b)
-{
-    if (n == 1 && a[0] && a[0]->kind == TMPL_STR)
-        return lw_buf_add(b, a[0]->s, a[0]->len);
-    struct tmpl_value *nv = NULL;
-    struct tmpl_value *tmp[64];
-    for (size_t i = 0; i < n && i < 64; i++) {
-        tmp[i] = a[i];
-        if (!a[i] || a[i]->kind == TMPL_NIL) {
-            if (!nv)
-                nv = tmpl_value_str("<no value>");
-            tmp[i] = nv;
-        }
-    }
-    int rc = tmpl_sprint(tmp, n < 64 ? n : 64, false, b);
-    tmpl_value_unref(nv);
-    return rc;
-}
-
-static int fn_html(FN_ARGS)
-{
-    (void)st;
-    struct lw_buf s, b;
-    lw_buf_init(&s, LW_MAX_TMPL_OUTPUT_BYTES);
-    lw_buf_init(&b, LW_MAX_TMPL_OUTPUT_BYTES);
-    (void)eval_args(a, n, &s);
-    for (size_t i = 0; i < s.len; i++) {
-        char c = s.data[i];
-        switch (c) {
-        case '"':
-            (void)lw_buf_adds(&b, "&#34;");
-            break;
-        case '\'':
-            (void)lw_buf_adds(&b, "&#39;");
-            break;
-        case '&':
-            (void)lw_buf_adds(&b, "&amp;");
-            break;
-        case '<':
-            (void)lw_buf_adds(&b, "&lt;");
-            break;
-        case '>':
-            (void)lw_buf_adds(&b, "&gt;");
-            break;
-        case '\0':
-            (void)lw_buf_adds(&b, "\xef\xbf\xbd");
-            break;
-        default:
-            (void)lw_buf_addc(&b, c);
-            break;
-        }
-    }
-    lw_buf_cleanup(&s);
-    return ret_buf(&b, out, msg, msglen);
-}
-
-static bool rune_printable(uint32_t r)
+bool tmpl_rune_printable(uint32_t r)
 {
     if (r < 0xA0)
         return r >= 0x20 && r != 0x7f && r < 0x80;
@@ -997,249 +771,6 @@ static bool rune_printable(uint32_t r)
     return loc == (locale_t)0 || iswprint_l((wint_t)r, loc);
 }
 
-static int fn_js(FN_ARGS)
-{
-    (void)st;
-    struct lw_buf s, b;
-    lw_buf_init(&s, LW_MAX_TMPL_OUTPUT_BYTES);
-    lw_buf_init(&b, LW_MAX_TMPL_OUTPUT_BYTES);
-    (void)eval_args(a, n, &s);
-    const unsigned char *p = (const unsigned char *)lw_buf_str(&s);
-    for (size_t i = 0; i < s.len;) {
-        unsigned char c = p[i];
-        if (c < 0x80) {
-            switch (c) {
-            case '\\':
-                (void)lw_buf_adds(&b, "\\\\");
-                break;
-            case '\'':
-                (void)lw_buf_adds(&b, "\\'");
-                break;
-            case '"':
-                (void)lw_buf_adds(&b, "\\\"");
-                break;
-            case '<':
-                (void)lw_buf_adds(&b, "\\u003C");
-                break;
-            case '>':
-                (void)lw_buf_adds(&b, "\\u003E");
-                break;
-            case '&':
-                (void)lw_buf_adds(&b, "\\u0026");
-                break;
-            case '=':
-                (void)lw_buf_adds(&b, "\\u003D");
-                break;
-            default:
-                if (c < ' ')
-                    (void)lw_buf_addf(&b, "\\u00%02X", c);
-                else
-                    (void)lw_buf_addc(&b, (char)c);
-            }
-            i++;
-            continue;
-        }
-        size_t w;
-        uint32_t r = decode_rune(p + i, s.len - i, &w);
-        if (rune_printable(r))
-            (void)lw_buf_add(&b, (const char *)p + i, w);
-        else
-            (void)lw_buf_addf(&b, "\\u%04" PRIX32, r);
-        i += w;
-    }
-    lw_buf_cleanup(&s);
-    return ret_buf(&b, out, msg, msglen);
-}
-
-static int fn_urlquery(FN_ARGS)
-{
-    (void)st;
-    struct lw_buf s, b;
-    lw_buf_init(&s, LW_MAX_TMPL_OUTPUT_BYTES);
-    lw_buf_init(&b, LW_MAX_TMPL_OUTPUT_BYTES);
-    (void)eval_args(a, n, &s);
-    query_escape(lw_buf_str(&s), s.len, &b);
-    lw_buf_cleanup(&s);
-    return ret_buf(&b, out, msg, msglen);
-}
-
-static int fn_call(FN_ARGS)
-{
-    (void)st;
-    (void)n;
-    (void)out;
-    if (!a[0] || a[0]->kind == TMPL_NIL)
-        FAIL("call of nil");
-    FAIL("non-function of type %s", tmpl_go_type(a[0]));
-}
-
-enum basic { K_INVALID, K_BOOL, K_INT, K_FLOAT, K_STRING };
-
-static enum basic basic_kind(const struct tmpl_value *v)
-{
-    if (!v)
-        return K_INVALID;
-    switch (v->kind) {
-    case TMPL_BOOL:
-        return K_BOOL;
-    case TMPL_INT:
-        return K_INT;
-    case TMPL_NUM:
-        return K_FLOAT;
-    case TMPL_STR:
-        return K_STRING;
-    default:
-        return K_INVALID;
-    }
-}
-
-static bool is_zero(const struct tmpl_value *v)
-{
-    return !v || v->kind == TMPL_NIL;
-}
-
-/* Go's eq: 1 true, 0 false, -1 error. */
-static int go_eq(struct tmpl_value **a, size_t n, char *msg, size_t msglen)
-{
-    const struct tmpl_value *a1 = a[0];
-    if (!is_zero(a1) && (a1->kind == TMPL_MAP || a1->kind == TMPL_LIST)) {
-        struct lw_buf b;
-        lw_buf_init(&b, 4096);
-        (void)tmpl_print_value(a1, &b);
-        snprintf(msg, msglen, "uncomparable type %s: %s", tmpl_go_type(a1), lw_buf_str(&b));
-        lw_buf_cleanup(&b);
-        return -1;
-    }
-    if (n < 2)
-        FAIL("missing argument for comparison");
-    enum basic k1 = basic_kind(a1);
-    for (size_t i = 1; i < n; i++) {
-        const struct tmpl_value *a2 = a[i];
-        enum basic k2 = basic_kind(a2);
-        bool truth = false;
-        if (k1 != k2) {
-            if (!is_zero(a1) && !is_zero(a2))
-                FAIL("incompatible types for comparison");
-        } else {
-            switch (k1) {
-            case K_BOOL:
-                truth = a1->b == a2->b;
-                break;
-            case K_INT:
-                truth = a1->i == a2->i;
-                break;
-            case K_FLOAT:
-                truth = a1->num == a2->num;
-                break;
-            case K_STRING:
-                truth = a1->len == a2->len && memcmp(a1->s, a2->s, a1->len) == 0;
-                break;
-            case K_INVALID:
-                if (is_zero(a1) || is_zero(a2)) {
-                    truth = is_zero(a1) && is_zero(a2);
-                } else {
-                    struct lw_buf b;
-                    lw_buf_init(&b, 4096);
-                    (void)tmpl_print_value(a2, &b);
-                    snprintf(msg, msglen, "uncomparable type %s: %s", tmpl_go_type(a2),
-                             lw_buf_str(&b));
-                    lw_buf_cleanup(&b);
-                    return -1;
-                }
-                break;
-            }
-        }
-        if (truth)
-            return 1;
-    }
-    return 0;
-}
-
-/* Go's lt: 1, 0 or -1. */
-static int go_lt(const struct tmpl_value *a1, const struct tmpl_value *a2, char *msg, size_t msglen)
-{
-    enum basic k1 = basic_kind(a1), k2 = basic_kind(a2);
-    if (k1 == K_INVALID || k2 == K_INVALID)
-        FAIL("invalid type for comparison");
-    if (k1 != k2)
-        FAIL("incompatible types for comparison");
-    switch (k1) {
-    case K_BOOL:
-        FAIL("invalid type for comparison");
-    case K_INT:
-        return a1->i < a2->i;
-    case K_FLOAT:
-        return a1->num < a2->num;
-    case K_STRING: {
-        size_t m = a1->len < a2->len ? a1->len : a2->len;
-        int c = memcmp(a1->s, a2->s, m);
-        return c < 0 || (c == 0 && a1->len < a2->len);
-    }
-    default:
-        FAIL("invalid type for comparison");
-    }
-}
-
-static int cmp_ret(int r, struct tmpl_value **out, char *msg, size_t msglen)
-{
-    if (r < 0)
-        return -1;
-    return ret(tmpl_value_bool(r != 0), out, msg, msglen);
-}
-
-static int fn_eq(FN_ARGS)
-{
-    (void)st;
-    return cmp_ret(go_eq(a, n, msg, msglen), out, msg, msglen);
-}
-
-static int fn_ne(FN_ARGS)
-{
-    (void)st;
-    (void)n;
-    int r = go_eq(a, 2, msg, msglen);
-    return cmp_ret(r < 0 ? r : !r, out, msg, msglen);
-}
-
-static int go_le(struct tmpl_value **a, char *msg, size_t msglen)
-{
-    int r = go_lt(a[0], a[1], msg, msglen);
-    if (r != 0)
-        return r;
-    return go_eq(a, 2, msg, msglen);
-}
-
-static int fn_lt(FN_ARGS)
-{
-    (void)st;
-    (void)n;
-    return cmp_ret(go_lt(a[0], a[1], msg, msglen), out, msg, msglen);
-}
-
-static int fn_le(FN_ARGS)
-{
-    (void)st;
-    (void)n;
-    return cmp_ret(go_le(a, msg, msglen), out, msg, msglen);
-}
-
-static int fn_gt(FN_ARGS)
-{
-    (void)st;
-    (void)n;
-    int r = go_le(a, msg, msglen);
-    return cmp_ret(r < 0 ? r : !r, out, msg, msglen);
-}
-
-static int fn_ge(FN_ARGS)
-{
-    (void)st;
-    (void)n;
-    int r = go_lt(a[0], a[1], msg, msglen);
-    return cmp_ret(r < 0 ? r : !r, out, msg, msglen);
-}
-
-#define GO   (1u << TMPL_PROMETHEUS | 1u << TMPL_ALERTMANAGER)
 #define PROM (1u << TMPL_PROMETHEUS)
 #define AM   (1u << TMPL_ALERTMANAGER)
 #define QUERY_REFUSED(fn)                                                                \
@@ -1251,25 +782,6 @@ static int fn_ge(FN_ARGS)
     }
 
 static const struct tmpl_func funcs[] = {
-    {"and", "vv", true, GO, NULL, fn_and_or},
-    {"call", "vv", true, GO, NULL, fn_call},
-    {"eq", "vv", true, GO, NULL, fn_eq},
-    {"ge", "vv", false, GO, NULL, fn_ge},
-    {"gt", "vv", false, GO, NULL, fn_gt},
-    {"html", "a", true, GO, NULL, fn_html},
-    {"index", "vv", true, GO, NULL, fn_index},
-    {"js", "a", true, GO, NULL, fn_js},
-    {"le", "vv", false, GO, NULL, fn_le},
-    {"len", "v", false, GO, NULL, fn_len},
-    {"lt", "vv", false, GO, NULL, fn_lt},
-    {"ne", "vv", false, GO, NULL, fn_ne},
-    {"not", "v", false, GO, NULL, fn_not},
-    {"or", "vv", true, GO, NULL, fn_and_or},
-    {"print", "a", true, GO, NULL, fn_print},
-    {"printf", "sa", true, GO, NULL, fn_printf},
-    {"println", "a", true, GO, NULL, fn_println},
-    {"slice", "vv", true, GO, NULL, fn_slice},
-    {"urlquery", "a", true, GO, NULL, fn_urlquery},
     /* Prometheus */
     {"args", "a", true, PROM, NULL, fn_args},
     {"externalURL", "", false, PROM, NULL, fn_external_url},
@@ -1303,6 +815,9 @@ static const struct tmpl_func funcs[] = {
 
 const struct tmpl_func *tmpl_func_find(const char *name, size_t len)
 {
+    for (size_t i = 0; i < tmpl_nbuiltins; i++)
+        if (strlen(tmpl_builtins[i].name) == len && memcmp(tmpl_builtins[i].name, name, len) == 0)
+            return &tmpl_builtins[i];
     for (size_t i = 0; i < sizeof funcs / sizeof funcs[0]; i++)
         if (strlen(funcs[i].name) == len && memcmp(funcs[i].name, name, len) == 0)
             return &funcs[i];

@@ -23,10 +23,13 @@ struct tmpl_value {
     bool b;
     int64_t i;
     double num;
-    char *s; /* TMPL_STR: NUL-terminated copy of len bytes; TMPL_MAP struct: its Go type name */
+    char *s; /* TMPL_STR: NUL-terminated copy of len bytes */
     size_t len;
-    bool string_elems;         /* TMPL_MAP: map[string]string */
-    bool is_struct;            /* TMPL_MAP: a struct (fields in declaration order, not sorted) */
+    bool string_elems;          /* TMPL_MAP: map[string]string */
+    bool is_struct;             /* TMPL_MAP: a struct (fields in declaration order, not sorted) */
+    char *type_name;            /* Go type name (tmpl_value_set_type; structs always have one) */
+    struct tmpl_entry *methods; /* results of argument-less methods, by name */
+    size_t nmethods;
     struct tmpl_entry *e;      /* TMPL_MAP entries */
     struct tmpl_value **items; /* TMPL_LIST */
     size_t n, cap;
@@ -34,6 +37,9 @@ struct tmpl_value {
 
 /* Go's type name of a value as its error messages print it ("float64", "map[string]string"). */
 const char *tmpl_go_type(const struct tmpl_value *v);
+
+/* The result of v's argument-less method `name` (borrowed), or NULL. */
+const struct tmpl_value *tmpl_value_method(const struct tmpl_value *v, const char *name);
 
 enum tnode_type {
     TN_LIST,
@@ -106,6 +112,73 @@ void tmpl_pos(const struct tmpl *t, size_t off, int *line, int *col);
 int tmpl_parse_prelude(const char *name, const char *src, size_t len, size_t prelude_len,
                        enum tmpl_dialect dialect, struct tmpl **out, struct lw_err *err);
 
+enum tok {
+    T_ERROR,
+    T_EOF,
+    T_TEXT,
+    T_LEFT,
+    T_RIGHT,
+    T_SPACE,
+    T_IDENT,
+    T_FIELD,
+    T_VAR,
+    T_DOT,
+    T_BOOL,
+    T_NUM,
+    T_CHARCONST,
+    T_COMPLEX,
+    T_STR,
+    T_RAWSTR,
+    T_PIPE,
+    T_LPAREN,
+    T_RPAREN,
+    T_DECLARE,
+    T_ASSIGN,
+    T_CHAR,
+    /* keywords: printed as <word> in messages */
+    T_KEYWORD,
+    T_BLOCK,
+    T_BREAK,
+    T_CONTINUE,
+    T_DEFINE,
+    T_ELSE,
+    T_END,
+    T_IF,
+    T_NIL,
+    T_RANGE,
+    T_TEMPLATE,
+    T_WITH,
+};
+
+struct token {
+    enum tok t;
+    size_t off, len;
+};
+
+struct lexer {
+    const char *s;
+    size_t n, pos;
+    struct token *toks;
+    size_t ntoks, cap;
+    int paren_depth;
+    char errmsg[160];
+    int oom;
+};
+
+/* Tokenise l->s[0..l->n) into l->toks (ending with T_EOF, or T_ERROR with l->errmsg). -1 on a
+ * lexing error or when memory runs out (l->oom). */
+int tmpl_lex(struct lexer *l);
+
+/* Go's isSpace: ' ', '\t', '\r', '\n'. */
+int tmpl_is_space(int c);
+
+/* Go's strconv.Unquote of a "..." or `...` literal of len bytes; appends the value to out. On a
+ * bad escape returns -1 with a message in msg. */
+int tmpl_unquote(const char *s, size_t len, struct lw_buf *out, char *msg, size_t msglen);
+
+/* Decode one UTF-8 rune; returns its length, or 0 when s[0..n) does not start with one. */
+size_t tmpl_utf8_rune(const unsigned char *s, size_t n, uint32_t *r);
+
 /* ---- functions ---- */
 
 struct tmpl_exec_state;
@@ -125,6 +198,34 @@ struct tmpl_func {
 };
 
 const struct tmpl_func *tmpl_func_find(const char *name, size_t len);
+
+/* Go's builtins (template_builtin.c); tmpl_func_find also searches them. */
+extern const struct tmpl_func tmpl_builtins[];
+extern const size_t tmpl_nbuiltins;
+
+/* Helpers of the function files: set *out to v (or fail with "out of memory" when v is NULL);
+ * the same with b's content (freeing b; failing when b overflowed). */
+int tmpl_fn_ret(struct tmpl_value *v, struct tmpl_value **out, char *msg, size_t msglen);
+int tmpl_fn_ret_buf(struct lw_buf *b, struct tmpl_value **out, char *msg, size_t msglen);
+
+#define FAIL(...)                           \
+    do {                                    \
+        snprintf(msg, msglen, __VA_ARGS__); \
+        return -1;                          \
+    } while (0)
+
+#define FN_ARGS                                                                           \
+    struct tmpl_exec_state *st, struct tmpl_value **a, size_t n, struct tmpl_value **out, \
+        char *msg, size_t msglen
+
+/* One rune of s[0..n) as Go decodes it: invalid or short sequences are U+FFFD of width 1. */
+uint32_t tmpl_decode_rune(const unsigned char *s, size_t n, size_t *w);
+
+/* Go's unicode.IsPrint for a rune (the C.UTF-8 tables beyond Latin-1). */
+bool tmpl_rune_printable(uint32_t r);
+
+/* url.QueryEscape of s[0..len) appended to b. */
+void tmpl_query_escape(const char *s, size_t len, struct lw_buf *b);
 
 /* Go's fmt for template functions: Sprint, Sprintln and Sprintf over values (NULL = no value,
  * printed "<no value>" as text/template's printableValue does). */

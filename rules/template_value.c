@@ -83,8 +83,8 @@ struct tmpl_value *tmpl_value_struct(const char *go_type)
     if (!v)
         return NULL;
     v->is_struct = true;
-    v->s = strdup(go_type ? go_type : "struct {}");
-    if (!v->s) {
+    v->type_name = strdup(go_type ? go_type : "struct {}");
+    if (!v->type_name) {
         free(v);
         return NULL;
     }
@@ -128,10 +128,62 @@ void tmpl_value_unref(struct tmpl_value *v)
             tmpl_value_unref(v->items[i]);
         }
     }
+    for (size_t i = 0; i < v->nmethods; i++) {
+        free(v->methods[i].key);
+        tmpl_value_unref(v->methods[i].v);
+    }
+    free(v->methods);
     free(v->e);
     free(v->items);
     free(v->s);
+    free(v->type_name);
     free(v);
+}
+
+int tmpl_value_set_type(struct tmpl_value *v, const char *go_type)
+{
+    if (!v || !go_type)
+        return -1;
+    char *t = strdup(go_type);
+    if (!t)
+        return -1;
+    free(v->type_name);
+    v->type_name = t;
+    return 0;
+}
+
+int tmpl_value_set_method(struct tmpl_value *v, const char *name, struct tmpl_value *result)
+{
+    if (!v || !name || !result || v == result) {
+        tmpl_value_unref(result);
+        return -1;
+    }
+    for (size_t i = 0; i < v->nmethods; i++)
+        if (strcmp(v->methods[i].key, name) == 0) {
+            tmpl_value_unref(v->methods[i].v);
+            v->methods[i].v = result;
+            return 0;
+        }
+    struct tmpl_entry *m = realloc(v->methods, (v->nmethods + 1) * sizeof *m);
+    if (m)
+        v->methods = m;
+    char *k = m ? strdup(name) : NULL;
+    if (!k) {
+        tmpl_value_unref(result);
+        return -1;
+    }
+    m[v->nmethods].key = k;
+    m[v->nmethods].v = result;
+    v->nmethods++;
+    return 0;
+}
+
+const struct tmpl_value *tmpl_value_method(const struct tmpl_value *v, const char *name)
+{
+    for (size_t i = 0; v && i < v->nmethods; i++)
+        if (strcmp(v->methods[i].key, name) == 0)
+            return v->methods[i].v;
+    return NULL;
 }
 
 /* Index of key in a map/struct, or where it would go (sorted maps) with *found = false. */
@@ -257,6 +309,8 @@ const char *tmpl_go_type(const struct tmpl_value *v)
 {
     if (!v)
         return "<nil>";
+    if (v->type_name)
+        return v->type_name;
     switch (v->kind) {
     case TMPL_NIL:
         return "<nil>";
@@ -269,8 +323,6 @@ const char *tmpl_go_type(const struct tmpl_value *v)
     case TMPL_STR:
         return "string";
     case TMPL_MAP:
-        if (v->is_struct)
-            return v->s;
         return v->string_elems ? "map[string]string" : "map[string]interface {}";
     case TMPL_LIST:
         return "[]interface {}";

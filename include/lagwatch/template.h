@@ -87,6 +87,16 @@ struct tmpl_value *tmpl_value_list(void);
 /* A map[string]string of a label set. */
 struct tmpl_value *tmpl_value_labels(const struct lw_labels *ls);
 
+/* Name v's Go type (printed by %T and in messages), e.g. "template.KV" for Alertmanager's label
+ * maps. 0 / -1. */
+LW_MUST_CHECK int tmpl_value_set_type(struct tmpl_value *v, const char *go_type);
+/* Give v an argument-less method: `.name` on v yields result (taking the caller's reference,
+ * released on failure), ahead of a map key of the same name as Go looks methods up first; not
+ * printed, not ranged over. Models Alertmanager's KV.SortedPairs, KV.Names, Alerts.Firing ...
+ * result must not refer back to v (reference counts do not collect cycles). 0 / -1. */
+LW_MUST_CHECK int tmpl_value_set_method(struct tmpl_value *v, const char *name,
+                                        struct tmpl_value *result);
+
 struct tmpl_value *tmpl_value_ref(struct tmpl_value *v);
 void tmpl_value_unref(struct tmpl_value *v);
 
@@ -108,11 +118,12 @@ const char *tmpl_value_strp(const struct tmpl_value *v);
 
 /* ---- templates --------------------------------------------------------------------------- */
 
-/* Which function set and missing-key rule a template runs with.
- * TMPL_PROMETHEUS: Go's builtins and Prometheus's query-free functions, missingkey=zero (a
- *   missing map key reads as the element type's zero value: "" for label maps).
- * TMPL_ALERTMANAGER: Go's builtins and Alertmanager's (toUpper toLower title join match safeHtml
- *   reReplaceAll stringSlice), Go's default missing key ("<no value>"). */
+/* Which function set a template runs with. Both run with missingkey=zero, as Prometheus and
+ * Alertmanager set it: a missing map key reads as the element's zero value ("" for string maps
+ * such as labels, "<no value>" once printed for generic maps).
+ * TMPL_PROMETHEUS: Go's builtins and Prometheus's query-free functions.
+ * TMPL_ALERTMANAGER: Go's builtins and Alertmanager 0.25's (toUpper toLower title join match
+ *   safeHtml reReplaceAll stringSlice). */
 enum tmpl_dialect { TMPL_PROMETHEUS, TMPL_ALERTMANAGER };
 
 struct tmpl;

@@ -8,3 +8,11 @@ add_test(NAME template_promtool_differential
                  $<TARGET_FILE:template_driver>)
 set_tests_properties(template_promtool_differential PROPERTIES LABELS integration TIMEOUT 300
                      ENVIRONMENT "${LAGWATCH_TEST_ENV}")
+
+# The same for receiver templates: Alertmanager 0.25's amtool renders its example data, and
+# lagwatch must render the same text over the same data as a value tree.
+add_test(NAME template_amtool_differential
+         COMMAND ${LAGWATCH_PYTHON} "${CMAKE_CURRENT_SOURCE_DIR}/integration/template_amtool_test.py"
+                 $<TARGET_FILE:template_driver>)
+set_tests_properties(template_amtool_differential PROPERTIES LABELS integration TIMEOUT 300
+                     ENVIRONMENT "${LAGWATCH_TEST_ENV}")
