@@ -17,6 +17,7 @@
 
 #include "lagwatch/log.h"
 #include "lagwatch/notify_payload.h"
+#include "lagwatch/notify_template.h"
 
 #define MAX_ROUTES     64
 #define ERROR_TEXT_MAX 200
@@ -146,6 +147,26 @@ static int queue(struct notifier *n, const struct dispatch_notification *dn, con
     return rc;
 }
 
+/* Render receiver template t (NULL: none) over dn's template data, built on first use into
+ * *data. Returns the text (caller frees) or NULL when there is no template or it failed: a
+ * failure is logged and the receiver gets the default text instead, because a message with the
+ * default wording is better than no message. */
+static char *render(const struct notifier *n, const struct dispatch_notification *dn,
+                    const struct tmpl *t, struct tmpl_value **data, const char *integ,
+                    const char *what)
+{
+    if (!t)
+        return NULL;
+    if (!*data && !(*data = notify_template_data(dn, n->external_url)))
+        return NULL;
+    char *out = NULL;
+    struct lw_err err = {0};
+    if (notify_template_render(t, *data, n->external_url, &out, &err) != 0)
+        log_kv(LOG_LEVEL_ERROR, "receiver template failed, default text used", "receiver",
+               dn->receiver, "integration", integ, "template", what, "error", err.msg, NULL);
+    return out;
+}
+
 int notifier_emit(void *ud, const struct dispatch_notification *dn)
 {
     struct notifier *n = ud;
@@ -159,26 +180,40 @@ int notifier_emit(void *ud, const struct dispatch_notification *dn)
     bool resolved_only = dn->n_firing == 0;
     int rc = 0;
     char integ[32];
+    struct tmpl_value *data = NULL;
     for (size_t k = 0; k < c->n_slack; k++) {
         if (resolved_only && !c->slack[k].send_resolved)
             continue;
+        snprintf(integ, sizeof(integ), "slack:%zu", k);
+        char *title = render(n, dn, c->slack[k].title_tmpl, &data, integ, "title");
+        char *text = render(n, dn, c->slack[k].text_tmpl, &data, integ, "text");
         struct slack_opts o = {.channel = c->slack[k].channel,
                                .username = c->slack[k].username,
-                               .external_url = n->external_url};
-        snprintf(integ, sizeof(integ), "slack:%zu", k);
+                               .external_url = n->external_url,
+                               .title = title,
+                               .text = text};
         rc |= queue(n, dn, integ, notify_slack(dn, &o));
+        free(title);
+        free(text);
     }
     for (size_t k = 0; k < c->n_pagerduty; k++) {
         if (resolved_only && !c->pagerduty[k].send_resolved)
             continue;
+        snprintf(integ, sizeof(integ), "pagerduty:%zu", k);
+        char *summary = render(n, dn, c->pagerduty[k].summary_tmpl, &data, integ, "summary");
+        char *desc = render(n, dn, c->pagerduty[k].description_tmpl, &data, integ, "description");
         /* the routing key is added at send time: the outbox on disk holds no secret */
         struct pagerduty_opts o = {.routing_key = NULL,
                                    .client = c->pagerduty[k].client,
                                    .client_url = c->pagerduty[k].client_url,
-                                   .external_url = n->external_url};
-        snprintf(integ, sizeof(integ), "pagerduty:%zu", k);
+                                   .external_url = n->external_url,
+                                   .summary = summary,
+                                   .description = desc};
         rc |= queue(n, dn, integ, notify_pagerduty_v2(dn, &o));
+        free(summary);
+        free(desc);
     }
+    tmpl_value_unref(data);
     for (size_t k = 0; k < c->n_webhook; k++) {
         if (resolved_only && !c->webhook[k].send_resolved)
             continue;
@@ -628,24 +663,37 @@ static int send_test_one(struct notifier *n, const struct receiver_config *c,
 {
     char integ[32];
     char *body;
+    struct tmpl_value *data = NULL;
+    char *t1 = NULL, *t2 = NULL;
     if (i < c->n_slack) {
+        snprintf(integ, sizeof(integ), "slack:%zu", i);
+        t1 = render(n, dn, c->slack[i].title_tmpl, &data, integ, "title");
+        t2 = render(n, dn, c->slack[i].text_tmpl, &data, integ, "text");
         struct slack_opts o = {.channel = c->slack[i].channel,
                                .username = c->slack[i].username,
-                               .external_url = n->external_url};
-        snprintf(integ, sizeof(integ), "slack:%zu", i);
+                               .external_url = n->external_url,
+                               .title = t1,
+                               .text = t2};
         body = notify_slack(dn, &o);
     } else if (i < c->n_slack + c->n_pagerduty) {
         size_t k = i - c->n_slack;
+        snprintf(integ, sizeof(integ), "pagerduty:%zu", k);
+        t1 = render(n, dn, c->pagerduty[k].summary_tmpl, &data, integ, "summary");
+        t2 = render(n, dn, c->pagerduty[k].description_tmpl, &data, integ, "description");
         struct pagerduty_opts o = {.client = c->pagerduty[k].client,
                                    .client_url = c->pagerduty[k].client_url,
-                                   .external_url = n->external_url};
-        snprintf(integ, sizeof(integ), "pagerduty:%zu", k);
+                                   .external_url = n->external_url,
+                                   .summary = t1,
+                                   .description = t2};
         body = notify_pagerduty_v2(dn, &o);
     } else {
         size_t k = i - c->n_slack - c->n_pagerduty;
         snprintf(integ, sizeof(integ), "webhook:%zu", k);
         body = notify_webhook_v4(dn, n->external_url, c->webhook[k].max_alerts);
     }
+    free(t1);
+    free(t2);
+    tmpl_value_unref(data);
     const char *what = dn->n_firing ? "test notification" : "test resolve";
     struct outbox_item it = {.receiver = (char *)dn->receiver, .integration = integ, .body = body};
     struct prepared p;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lagwatch/limits.h"
+#include "lagwatch/notify_template.h"
 
 #define MAX_LIST 256
 
@@ -44,6 +45,31 @@ static int get_str(struct ctx *c, const struct yamldoc_node *map, const char *ke
         return -1;
     *out = strdup(s);
     return *out ? 0 : bad(c, n, "out of memory");
+}
+
+/* A receiver template under key: kept as written in *text and parsed into *t, with a parse error
+ * reported at its place in the file (exact for one-line scalars; multi-line ones name the
+ * template's own line and column). */
+static int get_tmpl(struct ctx *c, const struct yamldoc_node *map, const char *key,
+                    const char *what, size_t idx, char **text, struct tmpl **t)
+{
+    *t = NULL;
+    if (get_str(c, map, key, text) != 0)
+        return -1;
+    if (!*text)
+        return 0;
+    const struct yamldoc_node *n = yamldoc_map_get(map, key);
+    char name[96];
+    snprintf(name, sizeof(name), "%s[%zu].%s", what, idx, key);
+    struct lw_err terr = {0};
+    if (notify_template_parse(name, *text, t, &terr) == 0)
+        return 0;
+    if (n->single_line && terr.line == 1 && terr.col > 0) {
+        struct yamldoc_node at = *n;
+        at.col = n->col + (n->plain ? 0 : 1) + terr.col - 1;
+        return yamldoc_error(c->err, c->d, &at, "%s: template: %s", key, terr.msg);
+    }
+    return bad(c, n, "%s: template line %d, column %d: %s", key, terr.line, terr.col, terr.msg);
 }
 
 static int get_bool(struct ctx *c, const struct yamldoc_node *map, const char *key, bool dflt,
@@ -238,8 +264,8 @@ static int decode_receiver(struct ctx *c, const struct yamldoc_node *n, struct r
         return bad(c, n, "a receiver needs a name");
     const struct yamldoc_node *v;
     if ((v = yamldoc_map_get(n, "slack_configs")) && !yamldoc_is_null(v)) {
-        static const char *const sk[] = {"api_url",  "api_url_file",  "channel",
-                                         "username", "send_resolved", NULL};
+        static const char *const sk[] = {"api_url",       "api_url_file", "channel", "username",
+                                         "send_resolved", "title",        "text",    NULL};
         if (v->kind != YAMLDOC_SEQ)
             return bad(c, v, "'slack_configs' must be a list");
         r->slack = calloc(v->n + 1, sizeof(*r->slack));
@@ -252,13 +278,16 @@ static int decode_receiver(struct ctx *c, const struct yamldoc_node *n, struct r
                 get_secret(c, it, "api_url", true, &s->api_url) != 0 ||
                 get_str(c, it, "channel", &s->channel) != 0 ||
                 get_str(c, it, "username", &s->username) != 0 ||
-                get_bool(c, it, "send_resolved", true, &s->send_resolved) != 0)
+                get_bool(c, it, "send_resolved", true, &s->send_resolved) != 0 ||
+                get_tmpl(c, it, "title", "slack_configs", i, &s->title, &s->title_tmpl) != 0 ||
+                get_tmpl(c, it, "text", "slack_configs", i, &s->text, &s->text_tmpl) != 0)
                 return r->n_slack++, -1;
         }
     }
     if ((v = yamldoc_map_get(n, "pagerduty_configs")) && !yamldoc_is_null(v)) {
-        static const char *const pk[] = {"routing_key", "routing_key_file", "url", "client",
-                                         "client_url",  "send_resolved",    NULL};
+        static const char *const pk[] = {"routing_key", "routing_key_file", "url",
+                                         "client",      "client_url",       "send_resolved",
+                                         "summary",     "description",      NULL};
         if (v->kind != YAMLDOC_SEQ)
             return bad(c, v, "'pagerduty_configs' must be a list");
         r->pagerduty = calloc(v->n + 1, sizeof(*r->pagerduty));
@@ -271,7 +300,11 @@ static int decode_receiver(struct ctx *c, const struct yamldoc_node *n, struct r
                 get_secret(c, it, "routing_key", true, &p->routing_key) != 0 ||
                 get_str(c, it, "url", &p->url) != 0 || get_str(c, it, "client", &p->client) != 0 ||
                 get_str(c, it, "client_url", &p->client_url) != 0 ||
-                get_bool(c, it, "send_resolved", true, &p->send_resolved) != 0)
+                get_bool(c, it, "send_resolved", true, &p->send_resolved) != 0 ||
+                get_tmpl(c, it, "summary", "pagerduty_configs", i, &p->summary, &p->summary_tmpl) !=
+                    0 ||
+                get_tmpl(c, it, "description", "pagerduty_configs", i, &p->description,
+                         &p->description_tmpl) != 0)
                 return r->n_pagerduty++, -1;
         }
     }

@@ -28,8 +28,7 @@ static bool resolved(const struct dispatch_alert *a, int64_t now_ms)
     return a->ends_at_ms > 0 && a->ends_at_ms <= now_ms;
 }
 
-/* Labels (or annotations) that every alert has with the same value. */
-static void common(const struct dispatch_notification *n, bool annotations, struct lw_labels *out)
+void notify_common(const struct dispatch_notification *n, bool annotations, struct lw_labels *out)
 {
     lw_labels_init(out);
     if (n->n_alerts == 0)
@@ -84,8 +83,8 @@ char *notify_webhook_v4(const struct dispatch_notification *n, const char *exter
         json_array_append_new(alerts, o);
     }
     struct lw_labels cl, ca;
-    common(n, false, &cl);
-    common(n, true, &ca);
+    notify_common(n, false, &cl);
+    notify_common(n, true, &ca);
     json_t *doc = json_object();
     json_object_set_new(doc, "receiver", json_string(n->receiver));
     json_object_set_new(doc, "status", json_string(n->n_firing > 0 ? "firing" : "resolved"));
@@ -124,7 +123,7 @@ char *notify_subject(const struct dispatch_notification *n)
     for (size_t i = 0; i < n->group_labels->n; i++)
         lw_buf_addf(&b, " %s", n->group_labels->v[i].value);
     struct lw_labels cl;
-    common(n, false, &cl);
+    notify_common(n, false, &cl);
     bool opened = false;
     for (size_t i = 0; i < cl.n; i++) {
         if (lw_labels_get(n->group_labels, cl.v[i].name))
@@ -227,7 +226,7 @@ static void add_links(json_t *links, const struct dispatch_notification *n,
 char *notify_pagerduty_v2(const struct dispatch_notification *n, const struct pagerduty_opts *o)
 {
     char key[NOTIFY_DEDUP_KEY_HEX];
-    char *subject = notify_subject(n);
+    char *subject = o->summary && o->summary[0] ? strdup(o->summary) : notify_subject(n);
     char *firing = instances(n, false), *res = instances(n, true);
     char *out = NULL;
     if (!subject || !firing || !res || notify_dedup_key(n->group_key, key) != 0)
@@ -239,6 +238,8 @@ char *notify_pagerduty_v2(const struct dispatch_notification *n, const struct pa
     json_object_set_new(details, "num_firing", json_integer((json_int_t)n->n_firing));
     json_object_set_new(details, "num_resolved",
                         json_integer((json_int_t)(n->n_alerts - n->n_firing)));
+    if (o->description)
+        json_object_set_new(details, "description", json_string(o->description));
     json_t *payload = json_object();
     json_object_set_new(payload, "summary", json_string(subject));
     json_object_set_new(payload, "source", json_string(o->client ? o->client : "lagwatch"));
@@ -279,15 +280,28 @@ static json_t *mrkdwn(const char *text)
     return json_pack("{s:s, s:s}", "type", "mrkdwn", "text", text);
 }
 
+/* Slack's limit for one text object. */
+#define SLACK_TEXT_MAX 3000
+
 char *notify_slack(const struct dispatch_notification *n, const struct slack_opts *o)
 {
-    char *subject = notify_subject(n);
+    char *subject = o->title && o->title[0] ? strdup(o->title) : notify_subject(n);
     if (!subject)
         return NULL;
+    truncate_utf8(subject, SLACK_TEXT_MAX);
     json_t *blocks = json_array();
     json_array_append_new(blocks,
                           json_pack("{s:s, s:o}", "type", "section", "text", mrkdwn(subject)));
-    for (size_t i = 0; i < n->n_alerts && i < 10; i++) {
+    if (o->text && o->text[0]) {
+        char *t = strdup(o->text);
+        if (t) {
+            truncate_utf8(t, SLACK_TEXT_MAX);
+            json_array_append_new(blocks,
+                                  json_pack("{s:s, s:o}", "type", "section", "text", mrkdwn(t)));
+            free(t);
+        }
+    }
+    for (size_t i = 0; !(o->text && o->text[0]) && i < n->n_alerts && i < 10; i++) {
         const struct dispatch_alert *a = n->alerts[i];
         struct lw_buf b;
         lw_buf_init(&b, 3000); /* Slack's limit for one text object */

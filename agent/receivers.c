@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lagwatch/template.h"
+
 static void wipe_free(char *s)
 {
     if (s) {
@@ -24,6 +26,10 @@ void receivers_cleanup(struct receivers *r)
             wipe_free(c->slack[k].api_url);
             free(c->slack[k].channel);
             free(c->slack[k].username);
+            free(c->slack[k].title);
+            free(c->slack[k].text);
+            tmpl_free(c->slack[k].title_tmpl);
+            tmpl_free(c->slack[k].text_tmpl);
         }
         free(c->slack);
         for (size_t k = 0; k < c->n_pagerduty; k++) {
@@ -31,6 +37,10 @@ void receivers_cleanup(struct receivers *r)
             free(c->pagerduty[k].url);
             free(c->pagerduty[k].client);
             free(c->pagerduty[k].client_url);
+            free(c->pagerduty[k].summary);
+            free(c->pagerduty[k].description);
+            tmpl_free(c->pagerduty[k].summary_tmpl);
+            tmpl_free(c->pagerduty[k].description_tmpl);
         }
         free(c->pagerduty);
         for (size_t k = 0; k < c->n_webhook; k++) {

@@ -9,6 +9,7 @@
 #ifndef LAGWATCH_NOTIFY_PAYLOAD_H
 #define LAGWATCH_NOTIFY_PAYLOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,8 @@ struct pagerduty_opts {
     const char *client;      /* default "lagwatch" */
     const char *client_url;  /* default external_url */
     const char *external_url;
+    const char *summary;     /* rendered `summary` template; NULL or "": the subject line */
+    const char *description; /* rendered `description`; NULL: none (custom_details.description) */
 };
 
 /* PagerDuty Events API v2 event: trigger while anything fires, resolve when all resolved. */
@@ -40,6 +43,8 @@ struct slack_opts {
     const char *channel;  /* NULL: the webhook's default */
     const char *username; /* NULL: the webhook's default */
     const char *external_url;
+    const char *title; /* rendered `title` template; NULL or "": the subject line */
+    const char *text;  /* rendered `text`; NULL: one section per alert (summary, description) */
 };
 
 char *notify_slack(const struct dispatch_notification *n, const struct slack_opts *o);
@@ -48,6 +53,11 @@ char *notify_slack(const struct dispatch_notification *n, const struct slack_opt
  * to now + resend_ms so Alertmanager resolves them if lagwatch goes silent. */
 char *notify_alertmanager_push(const struct dispatch_alert *const *alerts, size_t n, int64_t now_ms,
                                int64_t resend_ms);
+
+/* The labels (annotations == false) or annotations every alert of n has with the same value,
+ * Alertmanager's commonLabels / commonAnnotations, into out (initialised here; the caller
+ * cleans it up). Out of memory leaves out partial. */
+void notify_common(const struct dispatch_notification *n, bool annotations, struct lw_labels *out);
 
 /* The one-line subject Alertmanager's default templates use: "[FIRING:2] v1 v2 (extra)". */
 char *notify_subject(const struct dispatch_notification *n);

@@ -9,10 +9,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct tmpl; /* template.h */
+
 struct slack_config {
     char *api_url; /* secret */
     char *channel, *username;
     bool send_resolved;
+    /* Templates (notify_template.h) as written and parsed; NULL: the default message. */
+    char *title, *text;
+    struct tmpl *title_tmpl, *text_tmpl;
 };
 
 struct pagerduty_config {
@@ -20,6 +25,9 @@ struct pagerduty_config {
     char *url;         /* default NOTIFY_PAGERDUTY_URL */
     char *client, *client_url;
     bool send_resolved;
+    /* Templates: the event's payload.summary and custom_details.description; NULL: default. */
+    char *summary, *description;
+    struct tmpl *summary_tmpl, *description_tmpl;
 };
 
 struct webhook_config {

@@ -67,6 +67,16 @@ receivers:
   - name: slack-only
     slack_configs: [{{api_url: '{base}/slack/T1/B1/Y'}}]
   - name: empty
+  - name: templated
+    slack_configs:
+      - api_url: '{base}/slack/T2/B2/Z'
+        title: '{{{{ .Status | toUpper }}}} {{{{ .CommonLabels.alertname }}}} for {{{{ .Receiver }}}}'
+        text: '{{{{ range .Alerts }}}}{{{{ .Annotations.summary }}}} ({{{{ .Labels.severity }}}}){{{{ end }}}}'
+    pagerduty_configs:
+      - routing_key: K2
+        url: '{base}/v2/enqueue'
+        summary: 'PD {{{{ len .Alerts }}}} alert(s) at {{{{ .ExternalURL }}}}'
+        description: '{{{{ .CommonAnnotations.summary }}}}'
 """)
 
         # 1. delivered to every integration
@@ -143,7 +153,26 @@ receivers:
         check(took < 4.5, f"hang: gave up after --timeout ({took:.1f}s)")
         check("slack:0:" in err, "hang: the integration is named")
 
-        # 5. usage and config errors exit 2
+        # 5. receiver templates render over the notification data
+        http("POST", base + "/_reset", {})
+        rc, out, err = run("notify-test", "-c", cfg, "--receiver", "templated")
+        check(rc == 0, f"templated: exit 0 (got {rc}; {err.strip()})")
+        reqs = json.loads(http("GET", base + "/_requests"))
+        if len(reqs) == 3:
+            slack = json.loads(reqs[0]["body"])
+            check(slack.get("text") == "FIRING LagwatchTestNotification for templated",
+                  f"templated: Slack title rendered ({slack.get('text')!r})")
+            check("Test notification from lagwatch: delivery works, no action needed (info)"
+                  in reqs[0]["body"], "templated: Slack text rendered")
+            pd = json.loads(reqs[1]["body"])
+            check(pd["payload"]["summary"] == "PD 1 alert(s) at http://lagwatch.test:9741",
+                  f"templated: PagerDuty summary rendered ({pd['payload']['summary']!r})")
+            check(pd["payload"]["custom_details"].get("description", "").startswith(
+                "Test notification from lagwatch"), "templated: PagerDuty description rendered")
+        else:
+            check(False, f"templated: 3 requests (got {len(reqs)})")
+
+        # 6. usage and config errors exit 2
         rc, out, err = run("notify-test", "-c", cfg, "--receiver", "nobody")
         check(rc == 2 and "no receiver named 'nobody'" in err and "'oncall'" in err,
               f"unknown receiver: exit 2 and the known ones listed ({rc}, {err.strip()})")
