@@ -349,7 +349,8 @@ static int load_rules(const struct config *cfg, struct rule_set **out, struct lw
     size_t n = 0;
     if (config_rule_paths(cfg, &paths, &n, err) != 0)
         return -1;
-    struct rule_load_options o = {.no_data = rulefiles_config_no_data, .no_data_ud = (void *)cfg};
+    struct rule_load_options o;
+    rulefiles_config_options(cfg, &o);
     int rc = rulefiles_load((const char *const *)paths, n, &o, out, err);
     config_paths_free(paths);
     return rc;

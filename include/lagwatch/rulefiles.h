@@ -27,4 +27,10 @@ char *rulefiles_read(const char *path, size_t *len, struct lw_err *err);
  * has none (the config's documented default). */
 enum alert_no_data rulefiles_config_no_data(void *ud, const char *alert);
 
+/* Load options for cfg's rules as `run` uses them: no_data from rule_options, label and
+ * annotation templates checked at load (tmpl_check_alert) and expanded at evaluation
+ * (tmpl_expand_alert, with the config's external_labels and external_url). cfg must outlive the
+ * rule set. */
+void rulefiles_config_options(const struct config *cfg, struct rule_load_options *o);
+
 #endif
