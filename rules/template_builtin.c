@@ -338,7 +338,7 @@ static int go_eq(struct tmpl_value **a, size_t n, char *msg, size_t msglen)
         struct lw_buf b;
         lw_buf_init(&b, 4096);
         (void)tmpl_print_value(a1, &b);
-        snprintf(msg, msglen, "uncomparable type %s: %s", tmpl_go_type(a1), lw_buf_str(&b));
+        snprintf(msg, msglen, "non-comparable type %s: %s", lw_buf_str(&b), tmpl_go_type(a1));
         lw_buf_cleanup(&b);
         return -1;
     }
@@ -373,8 +373,12 @@ static int go_eq(struct tmpl_value **a, size_t n, char *msg, size_t msglen)
                     struct lw_buf b;
                     lw_buf_init(&b, 4096);
                     (void)tmpl_print_value(a2, &b);
-                    snprintf(msg, msglen, "uncomparable type %s: %s", tmpl_go_type(a2),
-                             lw_buf_str(&b));
+                    struct lw_buf b1;
+                    lw_buf_init(&b1, 4096);
+                    (void)tmpl_print_value(a1, &b1);
+                    snprintf(msg, msglen, "non-comparable types %s: %s, %s: %s", lw_buf_str(&b1),
+                             tmpl_go_type(a1), tmpl_go_type(a2), lw_buf_str(&b));
+                    lw_buf_cleanup(&b1);
                     lw_buf_cleanup(&b);
                     return -1;
                 }

@@ -229,9 +229,11 @@ static int not_a_function(struct tmpl_exec_state *st, const struct tnode *cmd,
 }
 
 /* Go's evalField on one receiver; nargs: arguments the command gives the last field. */
-static int eval_field(struct tmpl_exec_state *st, const struct tnode *at, const char *name,
+static int eval_field(struct tmpl_exec_state *st, const struct tnode *node, const char *name,
                       size_t nargs, const struct tmpl_value *recv, struct tmpl_value **out)
 {
+    /* Go names the node it last evaluated, which for a chain is inside its operand. */
+    const struct tnode *at = st->at ? st->at : node;
     *out = NULL;
     if (!recv)
         return 0; /* field of no value is no value (Go: zero) */
@@ -455,23 +457,32 @@ static int eval_function(struct tmpl_exec_state *st, const struct tmpl_value *do
     size_t nargs = cmd->nkids - 1;
     size_t nin = nargs + (final != MISSING ? 1 : 0);
     size_t nparams = strlen(f->params);
+    int bad = 0;
     if (f->variadic) {
         if (nin < nparams - 1)
-            return xerr(st, id, "wrong number of args for %s: want at least %zu got %zu", f->name,
-                        nparams - 1, nargs);
+            bad = xerr(st, id, "wrong number of args for %s: want at least %zu got %zu", f->name,
+                       nparams - 1, nargs);
     } else if (nin != nparams) {
-        return xerr(st, id, "wrong number of args for %s: want %zu got %zu", f->name, nparams, nin);
+        bad = xerr(st, id, "wrong number of args for %s: want %zu got %zu", f->name, nparams, nin);
     }
-    if (nin > MAX_CALL_ARGS)
-        return xerr(st, id, "too many arguments for %s (at most %d)", f->name, MAX_CALL_ARGS);
+    if (!bad && nin > MAX_CALL_ARGS)
+        bad = xerr(st, id, "too many arguments for %s (at most %d)", f->name, MAX_CALL_ARGS);
+    if (bad) {
+        if (final != MISSING) /* final is ours to release on every path */
+            tmpl_value_unref(final);
+        return -1;
+    }
     /* and/or short-circuit: evaluate left to right, stop at the deciding value. */
     if (strcmp(f->name, "and") == 0 || strcmp(f->name, "or") == 0) {
         bool want = f->name[0] == 'o';
         struct tmpl_value *v = NULL;
         for (size_t i = 0; i < nargs; i++) {
             tmpl_value_unref(v);
-            if (eval_arg(st, dot, 'v', cmd->kids[i + 1], &v) != 0)
+            if (eval_arg(st, dot, 'v', cmd->kids[i + 1], &v) != 0) {
+                if (final != MISSING)
+                    tmpl_value_unref(final);
                 return -1;
+            }
             if (tmpl_truth(v) == want) {
                 if (final != MISSING)
                     tmpl_value_unref(final);

@@ -155,6 +155,18 @@ static void unexpected(struct parser *p, const struct token *tk, const char *con
     perr(p, tk->off, "unexpected %s in %s", d, context);
 }
 
+/* A NUL-terminated copy of len bytes that may themselves hold NULs (strndup would stop). */
+static char *memdup0(const char *s, size_t len)
+{
+    char *d = malloc(len + 1);
+    if (d) {
+        if (len)
+            memcpy(d, s, len);
+        d[len] = '\0';
+    }
+    return d;
+}
+
 static struct tnode *node_new(struct parser *p, enum tnode_type type, size_t off)
 {
     struct tnode *n = calloc(1, sizeof *n);
@@ -214,7 +226,7 @@ static int add_str(struct parser *p, char ***arr, size_t *n, const char *s, size
         return -1;
     }
     *arr = a;
-    a[*n] = strndup(s, len);
+    a[*n] = memdup0(s, len);
     if (!a[*n]) {
         oom(p);
         return -1;
@@ -235,7 +247,7 @@ static int push_var(struct parser *p, const char *name, size_t len)
         p->vars = v;
         p->capvars = ncap;
     }
-    p->vars[p->nvars] = strndup(name, len);
+    p->vars[p->nvars] = memdup0(name, len);
     if (!p->vars[p->nvars]) {
         oom(p);
         return -1;
@@ -266,7 +278,7 @@ static int parse_number(struct parser *p, const struct token *tk, struct tnode *
             ok = rl > 0 && rl == len - 2;
         } else if (len >= 4 && s[1] == '\\' && s[2] != '"') {
             /* Reuse the string unquoting with the quote swapped in. */
-            char *tmp = strndup(s, len);
+            char *tmp = memdup0(s, len);
             if (tmp) {
                 tmp[0] = tmp[len - 1] = '"';
                 if (s[2] == '\'') {
@@ -419,7 +431,7 @@ static struct tnode *term(struct parser *p)
         if (!n)
             return NULL;
         n->fn = f;
-        n->text = strndup(p->lx.s + tk->off, tk->len);
+        n->text = memdup0(p->lx.s + tk->off, tk->len);
         if (!n->text) {
             node_free(n);
             oom(p);
@@ -778,7 +790,7 @@ static struct tnode *text_or_action(struct parser *p)
         if (!n)
             return NULL;
         n->end = tk->off + tk->len;
-        n->text = strndup(p->lx.s + tk->off, tk->len);
+        n->text = memdup0(p->lx.s + tk->off, tk->len);
         n->text_len = tk->len;
         if (!n->text) {
             node_free(n);
@@ -873,7 +885,7 @@ static int add_def(struct parser *p, const char *name, size_t name_len, struct t
         return -1;
     }
     t->defs = d;
-    d[t->ndefs].name = strndup(name, name_len);
+    d[t->ndefs].name = memdup0(name, name_len);
     if (!d[t->ndefs].name) {
         node_free(root);
         oom(p);

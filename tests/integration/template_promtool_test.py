@@ -67,6 +67,12 @@ ALERTS = {
         "define": "{{ define \"sub\" }}[{{ . }}]{{ end }}{{ template \"sub\" $labels.job }}{{ template \"sub\" }}{{ block \"blk\" $value }}<{{ . }}>{{ end }}",
         "args": "{{ with args 1 \"two\" 3.5 }}{{ .arg0 }} {{ .arg1 }} {{ .arg2 }} {{ .arg3 }}{{ end }}|{{ index (args) \"z\" }}",
         "nested": "{{ range $k, $v := $labels }}{{ if and (ne $k \"__name__\") (ne $k \"severity\") }}{{ $k | toUpper }}:{{ $v | title }} {{ end }}{{ end }}",
+        "printf_more": "{{ printf \"%x|%X|%.2x|%b|%5.1e|%-8.2g|\" 255.5 0.25 1.5 1.0 12345.678 0.000123 }}{{ printf \"%#v|%#v|%#v|%#v|%#v\" \"s\" 1 1.5 true $externalLabels }}",
+        "printf_width": "{{ printf \"%5s|%-5s|%.2s|%3c|%-4q|%6.2f%%|%+5d|%x\" \"h\u00e9llo\" \"\u00e9\" \"\u65e5\u672c\u8a9e\" 65 \"a\" 99.5 3 \"\u00e9\" }}",
+        "printf_nil": "{{ printf \"%s|%d|%v|%t\" nil nil nil 1.5 }}|{{ printf \"%s\" (args).x }}|{{ printf \"%v %v\" (index (args) \"q\") $labels.nope }}",
+        "numbers": "{{ printf \"%v %v %v %v %v\" 100000.0 1e-5 -0.0 123456789.0 1e21 }}|{{ 1e21 }}|{{ humanize 1e30 }}|{{ humanizeDuration -3661 }}|{{ humanizeDuration 0.000001 }}|{{ humanize1024 -2048 }}|{{ humanizePercentage -0.5 }}",
+        "index_more": "{{ index $labels }}|{{ len .ExternalLabels }}|{{ not $labels }}|{{ eq $labels.job \"x\" \"debezium\" }}|{{ index (args \"a\" \"b\") \"arg1\" }}|{{ le \"a\" \"a\" }}|{{ lt 1.5 2.5 }}",
+        "unicode": "{{ toUpper \"\u00df\u00e7\u03b1\u0444\" }}|{{ toLower \"\u00c9\u0391\u0424\" }}|{{ title \"\u00e9t\u00e9 \u03b1\u03b2 x\u00e9y\" }}|{{ len \"\u65e5\" }}",
         "multiline": "Pipeline {{ $labels.pipeline }} lags\n{{ humanizeDuration $value }} behind.\n{{ if gt $value 300.0 -}}\n  Check the connector.\n{{- end }}",
     }),
     "SmallValue": (0.000042, {"job": "kc", "instance": "w:8083"}, {
@@ -96,6 +102,16 @@ ALERTS = {
         "duration": "{{ parseDuration \"5x\" }}",
         "range_str": "{{ range \"abc\" }}{{ end }}",
         "slice_bad": "{{ slice \"abc\" 2 1 }}",
+        "int_field": "{{ $x := 1 }}{{ $x.foo }}",
+        "and_nargs": "{{ and }}",
+        "range_decl_str": "{{ range $i, $c := \"ab\" }}{{ end }}",
+        "slice_map": "{{ slice $labels 1 }}",
+        "index_struct": "{{ index . \"x\" }}",
+        "nil_cmd": "{{ nil }}",
+        "nil_field": "{{ $x := index (args) \"a\" }}{{ $x.y }}",
+        "eq_map": "{{ eq $labels $labels }}",
+        "lt_nil": "{{ lt (args).x 1 }}",
+        "chain_nil": "{{ (args).x.y.z }}|",
     }),
 }
 
@@ -202,20 +218,19 @@ def main():
     ntemplates = sum(len(t) for _, _, t in ALERTS.values())
     errors = sum(1 for r in rendered.values() for v in r.values()
                  if v.startswith("<error expanding template"))
-    # The Errors alert is all errors; the others must render.
-    if errors != len(ALERTS["Errors"][2]):
-        print("unexpected number of failed expansions: %d" % errors)
-        for name, r in rendered.items():
-            for k, v in r.items():
-                if v.startswith("<error") and name != "Errors":
-                    print("  %s/%s: %s" % (name, k, v))
-        failures += 1
+    # Only the Errors alert has failing expansions (a few of its templates are Go quirks that
+    # render "<no value>" instead); the others must render.
+    for name, r in rendered.items():
+        for k, v in r.items():
+            if v.startswith("<error") and name != "Errors":
+                print("unexpected failed expansion %s/%s: %s" % (name, k, v))
+                failures += 1
     with tempfile.TemporaryDirectory() as d:
         write_files(d, rendered)
         p = promtool_test(d)
         if p.returncode != 0:
             print("promtool disagrees with lagwatch's rendering:")
-            diffs = annotation_diff(p.stdout)
+            diffs = annotation_diff(p.stdout + p.stderr)
             for k, exp, got in diffs:
                 print("  %s:\n    lagwatch:   %s\n    prometheus: %s" % (k, exp, got))
             if not diffs:
