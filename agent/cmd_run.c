@@ -14,8 +14,9 @@ static void usage(FILE *out)
             "usage: lagwatch [--log-level LEVEL] [--log-format logfmt|json] run -c FILE\n\n"
             "Run the agent: every source on its interval, every rule group on its interval,\n"
             "notifications through the outbox in global.state_dir, and the HTTP endpoint on\n"
-            "global.listen (default 127.0.0.1:9741): /metrics, /-/healthy, /-/ready (200 after\n"
-            "the first complete evaluation), /api/v1/silences, /api/v1/failover.\n"
+            "global.listen (default 127.0.0.1:9741): the status page /, /metrics, /-/healthy,\n"
+            "/-/ready (200 after the first complete evaluation), /api/v1/alerts, /api/v1/rules,\n"
+            "/api/v1/silences, /api/v1/failover.\n"
             "SIGHUP reloads the config and rule files (a bad new config keeps the running one\n"
             "and logs why); SIGTERM or SIGINT stop cleanly (in-flight requests get %d ms,\n"
             "state and outbox are flushed). Exit 0 after a clean stop, 2 on a bad config.\n",

@@ -43,6 +43,7 @@
 #include "lagwatch/state.h"
 #include "lagwatch/store.h"
 #include "lagwatch/suppress.h"
+#include "lagwatch/views.h"
 
 #define DAEMON_STORE_RETENTION_MS   (60LL * 60 * 1000) /* longest rule range plus lookback */
 #define DAEMON_NFLOG_RETENTION_MS   (5LL * 24 * 60 * 60 * 1000)
@@ -836,6 +837,81 @@ static int h_metrics(void *ud, const struct httpd_request *req, struct httpd_rep
     return lw_buf_failed(b) ? -1 : 0;
 }
 
+/* The views (views.h) read the daemon's state through a context filled per request. */
+static int with_views(struct daemon *d,
+                      int (*fn)(struct daemon *, const struct views_context *,
+                                const struct httpd_request *, struct httpd_reply *),
+                      const struct httpd_request *req, struct httpd_reply *reply)
+{
+    size_t n = runtime_source_count(d->rt);
+    const struct runtime_source_health **src = malloc((n ? n : 1) * sizeof *src);
+    if (!src)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        src[i] = runtime_source_at(d->rt, i);
+    struct views_context c = {.cfg = d->cfg,
+                              .rules = d->rules,
+                              .store = d->store,
+                              .sources = src,
+                              .n_sources = n,
+                              .silences = &d->silences,
+                              .failover = d->failover,
+                              .notifier = d->notifier,
+                              .now_ms = lw_wall_ms(),
+                              .version = LAGWATCH_VERSION};
+    int rc = fn(d, &c, req, reply);
+    free(src);
+    return rc;
+}
+
+static int view_alerts(struct daemon *d, const struct views_context *c,
+                       const struct httpd_request *req, struct httpd_reply *reply)
+{
+    (void)d;
+    (void)req;
+    reply->content_type = "application/json";
+    return views_api_alerts(c, &reply->body);
+}
+
+static int view_rules(struct daemon *d, const struct views_context *c,
+                      const struct httpd_request *req, struct httpd_reply *reply)
+{
+    (void)d;
+    reply->content_type = "application/json";
+    int rc = views_api_rules(c, httpd_query_arg(req, "type"), &reply->body);
+    if (rc == 1)
+        reply->status = 400;
+    return rc < 0 ? -1 : 0;
+}
+
+static int view_status(struct daemon *d, const struct views_context *c,
+                       const struct httpd_request *req, struct httpd_reply *reply)
+{
+    (void)d;
+    if (strcmp(req->path, "/") != 0) {
+        reply->status = 404;
+        lw_buf_adds(&reply->body, "404 page not found\n");
+        return 0;
+    }
+    reply->content_type = "text/html; charset=utf-8";
+    return views_status_page(c, &reply->body);
+}
+
+static int h_alerts(void *ud, const struct httpd_request *req, struct httpd_reply *reply)
+{
+    return with_views(ud, view_alerts, req, reply);
+}
+
+static int h_rules(void *ud, const struct httpd_request *req, struct httpd_reply *reply)
+{
+    return with_views(ud, view_rules, req, reply);
+}
+
+static int h_status(void *ud, const struct httpd_request *req, struct httpd_reply *reply)
+{
+    return with_views(ud, view_status, req, reply);
+}
+
 static int64_t ops_now(void *ud)
 {
     (void)ud;
@@ -863,7 +939,9 @@ static int httpd_setup(struct daemon *d, struct lw_err *err)
     if (httpd_route(d->httpd, "/-/healthy", h_healthy, d) != 0 ||
         httpd_route(d->httpd, "/-/ready", h_ready, d) != 0 ||
         httpd_route(d->httpd, "/metrics", h_metrics, d) != 0 ||
-        api_ops_register(d->httpd, &d->ops) != 0)
+        httpd_route(d->httpd, "/api/v1/alerts", h_alerts, d) != 0 ||
+        httpd_route(d->httpd, "/api/v1/rules", h_rules, d) != 0 ||
+        api_ops_register(d->httpd, &d->ops) != 0 || httpd_route(d->httpd, "/", h_status, d) != 0)
         return lw_err_set(err, 0, 0, "cannot register the HTTP routes");
     return 0;
 }

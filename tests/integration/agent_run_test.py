@@ -201,6 +201,20 @@ def run(env, work):
         check(m in body, f"/metrics has {m}")
     check("test-routing-key" not in body and "T000/B000" not in body,
           "/metrics shows no secret")
+    st, body = http("GET", url + "/api/v1/alerts")
+    doc = json.loads(body) if st == 200 else {}
+    check(any(a["labels"].get("alertname") == "DebeziumHighBinlogLag" and a["state"] == "firing"
+              for a in doc.get("data", {}).get("alerts", [])),
+          "/api/v1/alerts lists the firing alert in Prometheus's shape")
+    st, body = http("GET", url + "/api/v1/rules")
+    doc = json.loads(body) if st == 200 else {}
+    check(any(r.get("name") == "DebeziumLagCritical" for g in doc.get("data", {}).get("groups", [])
+              for r in g.get("rules", [])), "/api/v1/rules lists the rules")
+    st, _ = http("GET", url + "/api/v1/rules?type=bogus")
+    check(st == 400, "/api/v1/rules?type=bogus is a 400 as in Prometheus")
+    st, body = http("GET", url + "/")
+    check(st == 200 and "orders" in body and "DebeziumHighBinlogLag" in body and "<html" in body,
+          "the status page shows the pipeline and the alert")
 
     # Resolve.
     n0 = len(a.lines())
