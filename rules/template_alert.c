@@ -29,7 +29,7 @@ static char *alert_tmpl_name(const char *name)
     return s;
 }
 
-static int parse_alert(const char *name, const char *text, struct tmpl **out, struct lw_err *err)
+int tmpl_parse_alert(const char *name, const char *text, struct tmpl **out, struct lw_err *err)
 {
     size_t tl = strlen(text ? text : "");
     if (tl > LW_MAX_TMPL_SOURCE_BYTES)
@@ -49,18 +49,13 @@ static int parse_alert(const char *name, const char *text, struct tmpl **out, st
     return rc;
 }
 
-int tmpl_expand_alert(const char *name, const char *text, const struct lw_labels *labels,
-                      const struct lw_labels *external_labels, const char *external_url,
-                      double value, struct lw_buf *out, struct lw_err *err)
+int tmpl_exec_alert(const struct tmpl *t, const struct lw_labels *labels,
+                    const struct lw_labels *external_labels, const char *external_url, double value,
+                    struct lw_buf *out, struct lw_err *err)
 {
-    struct tmpl *t;
-    if (parse_alert(name, text, &t, err) != 0)
-        return -1;
     struct tmpl_value *data = tmpl_alert_data(labels, external_labels, external_url, value);
-    if (!data) {
-        tmpl_free(t);
+    if (!data)
         return lw_err_set(err, 0, 0, "out of memory");
-    }
     size_t before = out->len;
     struct tmpl_env env = {.external_url = external_url};
     int rc = tmpl_exec(t, data, &env, out, err);
@@ -70,6 +65,17 @@ int tmpl_expand_alert(const char *name, const char *text, const struct lw_labels
             out->data[before] = '\0';
     }
     tmpl_value_unref(data);
+    return rc;
+}
+
+int tmpl_expand_alert(const char *name, const char *text, const struct lw_labels *labels,
+                      const struct lw_labels *external_labels, const char *external_url,
+                      double value, struct lw_buf *out, struct lw_err *err)
+{
+    struct tmpl *t;
+    if (tmpl_parse_alert(name, text, &t, err) != 0)
+        return -1;
+    int rc = tmpl_exec_alert(t, labels, external_labels, external_url, value, out, err);
     tmpl_free(t);
     return rc;
 }
@@ -106,7 +112,7 @@ static int check_regexps(const struct tmpl *t, const struct tnode *n, struct lw_
 int tmpl_check_alert(const char *name, const char *text, struct lw_err *err)
 {
     struct tmpl *t;
-    if (parse_alert(name, text, &t, err) != 0)
+    if (tmpl_parse_alert(name, text, &t, err) != 0)
         return -1;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < t->ndefs; i++)

@@ -61,67 +61,91 @@ static int pad_nozero(const struct spec *f, const char *s, size_t len, struct lw
     return pad(&g, s, len, out);
 }
 
-/* strconv.Quote (ASCII escapes; valid UTF-8 kept; invalid bytes as \x..). */
-static int quote_str(const char *s, size_t len, struct lw_buf *out)
+/* strconv.Quote (ascii_only: QuoteToASCII): Go's escapes, printable runes kept, other runes as
+ * \uXXXX or \UXXXXXXXX, bytes of invalid UTF-8 as \xXX. */
+static int quote_str(const char *s, size_t len, bool ascii_only, struct lw_buf *out)
 {
     if (lw_buf_addc(out, '"') != 0)
         return -1;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)s[i];
+        size_t w = 1;
         int rc = 0;
+        const char *esc = NULL;
         switch (c) {
         case '\a':
-            rc = lw_buf_adds(out, "\\a");
+            esc = "\\a";
             break;
         case '\b':
-            rc = lw_buf_adds(out, "\\b");
+            esc = "\\b";
             break;
         case '\f':
-            rc = lw_buf_adds(out, "\\f");
+            esc = "\\f";
             break;
         case '\n':
-            rc = lw_buf_adds(out, "\\n");
+            esc = "\\n";
             break;
         case '\r':
-            rc = lw_buf_adds(out, "\\r");
+            esc = "\\r";
             break;
         case '\t':
-            rc = lw_buf_adds(out, "\\t");
+            esc = "\\t";
             break;
         case '\v':
-            rc = lw_buf_adds(out, "\\v");
+            esc = "\\v";
             break;
         case '\\':
-            rc = lw_buf_adds(out, "\\\\");
+            esc = "\\\\";
             break;
         case '"':
-            rc = lw_buf_adds(out, "\\\"");
+            esc = "\\\"";
             break;
         default:
-            if (c < 0x20 || c == 0x7f) {
+            break;
+        }
+        if (esc) {
+            rc = lw_buf_adds(out, esc);
+        } else if (c < 0x80) {
+            rc = c < 0x20 || c == 0x7f ? lw_buf_addf(out, "\\x%02x", c) : lw_buf_addc(out, (char)c);
+        } else {
+            uint32_t r = tmpl_decode_rune((const unsigned char *)s + i, len - i, &w);
+            if (r == 0xFFFD && w == 1)
                 rc = lw_buf_addf(out, "\\x%02x", c);
-            } else if (c < 0x80) {
-                rc = lw_buf_addc(out, (char)c);
-            } else {
-                size_t l = (c & 0xE0) == 0xC0   ? 2
-                           : (c & 0xF0) == 0xE0 ? 3
-                           : (c & 0xF8) == 0xF0 ? 4
-                                                : 0;
-                bool ok = l > 0 && i + l <= len;
-                for (size_t k = 1; ok && k < l; k++)
-                    ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
-                if (ok) {
-                    rc = lw_buf_add(out, s + i, l);
-                    i += l - 1;
-                } else {
-                    rc = lw_buf_addf(out, "\\x%02x", c);
-                }
-            }
+            else if (!ascii_only && tmpl_rune_printable(r))
+                rc = lw_buf_add(out, s + i, w);
+            else if (r < 0x10000)
+                rc = lw_buf_addf(out, "\\u%04" PRIx32, r);
+            else
+                rc = lw_buf_addf(out, "\\U%08" PRIx32, r);
         }
         if (rc != 0)
             return -1;
+        i += w;
     }
     return lw_buf_addc(out, '"');
+}
+
+/* Go's %q of a string: `raw` with '#' when strconv.CanBackquote allows, ASCII-only with '+'. */
+static int quote_verb(const char *s, size_t len, const struct spec *f, struct lw_buf *out)
+{
+    if (f->sharp) {
+        bool can = true;
+        for (size_t i = 0; i < len && can;) {
+            size_t w;
+            uint32_t r = tmpl_decode_rune((const unsigned char *)s + i, len - i, &w);
+            if (w > 1)
+                can = r != 0xFEFF;
+            else
+                can = r != 0xFFFD && !((r < ' ' && r != '\t') || r == '`' || r == 0x7f);
+            i += w;
+        }
+        if (can) {
+            if (lw_buf_addc(out, '`') != 0 || lw_buf_add(out, s, len) != 0)
+                return -1;
+            return lw_buf_addc(out, '`');
+        }
+    }
+    return quote_str(s, len, f->plus, out);
 }
 
 static int fmt_value(const struct tmpl_value *v, char verb, const struct spec *f, int depth,
@@ -328,7 +352,7 @@ static int fmt_string(const char *s, size_t len, char verb, const struct spec *f
         if (f->sharp_v) {
             struct lw_buf q;
             lw_buf_init(&q, 4 * len + 16);
-            int rc = quote_str(s, len, &q) != 0 ? -1 : pad(f, q.data, q.len, out);
+            int rc = quote_verb(s, len, f, &q) != 0 ? -1 : pad(f, q.data, q.len, out);
             lw_buf_cleanup(&q);
             return rc;
         }
@@ -350,7 +374,7 @@ static int fmt_string(const char *s, size_t len, char verb, const struct spec *f
     case 'q': {
         struct lw_buf q;
         lw_buf_init(&q, 4 * len + 16);
-        int rc = quote_str(s, len, &q) != 0 ? -1 : pad(f, q.data, q.len, out);
+        int rc = quote_verb(s, len, f, &q) != 0 ? -1 : pad(f, q.data, q.len, out);
         lw_buf_cleanup(&q);
         return rc;
     }

@@ -177,6 +177,16 @@ LW_MUST_CHECK int tmpl_expand_alert(const char *name, const char *text,
                                     const char *external_url, double value, struct lw_buf *out,
                                     struct lw_err *err);
 
+/* tmpl_expand_alert in two steps, so a rule parses its templates once and runs them at every
+ * evaluation: tmpl_parse_alert parses as tmpl_expand_alert does (prelude, positions, the name
+ * "__alert_NAME"; free with tmpl_free); tmpl_exec_alert runs it over tmpl_alert_data (on error
+ * out holds nothing new). */
+LW_MUST_CHECK int tmpl_parse_alert(const char *name, const char *text, struct tmpl **out,
+                                   struct lw_err *err);
+LW_MUST_CHECK int tmpl_exec_alert(const struct tmpl *t, const struct lw_labels *labels,
+                                  const struct lw_labels *external_labels, const char *external_url,
+                                  double value, struct lw_buf *out, struct lw_err *err);
+
 /* Load-time check of an alert template: parses it as tmpl_expand_alert would (so undefined
  * functions, query functions, undefined variables and syntax errors are found at rule load) and
  * compiles regexps given as literals to match/reReplaceAll (stricter than Prometheus, which

@@ -73,6 +73,7 @@ ALERTS = {
         "numbers": "{{ printf \"%v %v %v %v %v\" 100000.0 1e-5 -0.0 123456789.0 1e21 }}|{{ 1e21 }}|{{ humanize 1e30 }}|{{ humanizeDuration -3661 }}|{{ humanizeDuration 0.000001 }}|{{ humanize1024 -2048 }}|{{ humanizePercentage -0.5 }}",
         "index_more": "{{ index $labels }}|{{ len .ExternalLabels }}|{{ not $labels }}|{{ eq $labels.job \"x\" \"debezium\" }}|{{ index (args \"a\" \"b\") \"arg1\" }}|{{ le \"a\" \"a\" }}|{{ lt 1.5 2.5 }}",
         "unicode": "{{ toUpper \"\u00df\u00e7\u03b1\u0444\" }}|{{ toLower \"\u00c9\u0391\u0424\" }}|{{ title \"\u00e9t\u00e9 \u03b1\u03b2 x\u00e9y\" }}|{{ len \"\u65e5\" }}",
+        "quote": "{{ printf \"%q|%+q|%#q|%#q|%+q|%q|%x\" \"\u00e9\\x01\" \"\u00e9\" \"a b\" \"a`b\" \"\\U0001F600\" \"\\u00ad\\u2028\" \"\u00e9\" }}",
         "multiline": "Pipeline {{ $labels.pipeline }} lags\n{{ humanizeDuration $value }} behind.\n{{ if gt $value 300.0 -}}\n  Check the connector.\n{{- end }}",
     }),
     "SmallValue": (0.000042, {"job": "kc", "instance": "w:8083"}, {

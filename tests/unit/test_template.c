@@ -254,6 +254,8 @@ static void test_printf_follows_go_fmt(void **state)
     /* After an explicit index the next verb takes the following argument, as in Go. */
     expect_alert("{{ printf \"%[2]s %s|%*d\" \"a\" \"b\" 7 }}",
                  "b %!s(int=7)|%!(BADWIDTH)%!d(MISSING)");
+    expect_alert("{{ printf \"%q|%+q|%#q|%#q\" \"\u00e9\\x01\" \"\u00e9\" \"a b\" \"a`b\" }}",
+                 "\"\u00e9\\x01\"|\"\\u00e9\"|`a b`|\"a`b\"");
     expect_alert("{{ printf \"%T %T %T %T\" 1 1.5 \"s\" $labels }}",
                  "int float64 string map[string]string");
     expect_alert("{{ printf \"%d\" $externalLabels }}",
@@ -442,6 +444,75 @@ static void test_receiver_templates_over_a_value_tree(void **state)
     tmpl_value_unref(NULL);
 }
 
+static void test_alert_template_parsed_once_runs_many_times(void **state)
+{
+    (void)state;
+    struct tmpl *t;
+    struct lw_err err = {0};
+    assert_int_equal(tmpl_parse_alert("Lag", "{{ $labels.job }}: {{ humanize $value }}", &t, &err),
+                     0);
+    struct lw_labels ls;
+    lw_labels_init(&ls);
+    struct lw_buf b;
+    lw_buf_init(&b, 4096);
+    for (int i = 0; i < 3; i++) {
+        char job[16];
+        snprintf(job, sizeof job, "job%d", i);
+        assert_int_equal(lw_labels_set(&ls, "job", job), 0);
+        lw_buf_reset(&b);
+        assert_int_equal(tmpl_exec_alert(t, &ls, NULL, NULL, 1500.0 * (i + 1), &b, &err), 0);
+    }
+    assert_string_equal(lw_buf_str(&b), "job2: 4.5k");
+    tmpl_free(t);
+    /* A failed run leaves what the buffer held before it. */
+    assert_int_equal(tmpl_parse_alert("Lag", "x{{ index $labels.job 99 }}", &t, &err), 0);
+    assert_int_equal(tmpl_exec_alert(t, &ls, NULL, NULL, 0, &b, &err), -1);
+    assert_string_equal(lw_buf_str(&b), "job2: 4.5k");
+    assert_int_equal(tmpl_alert_error_text("Lag", &err, &b), 0);
+    assert_non_null(strstr(lw_buf_str(&b), "<error expanding template: error executing template "
+                                           "__alert_Lag: template: __alert_Lag:1:116: executing"));
+    tmpl_free(t);
+    lw_buf_cleanup(&b);
+    lw_labels_cleanup(&ls);
+}
+
+static void test_value_tree_api(void **state)
+{
+    (void)state;
+    struct tmpl_value *m = tmpl_value_map(true);
+    assert_int_equal(tmpl_value_set(m, "b", tmpl_value_str("2")), 0);
+    assert_int_equal(tmpl_value_set(m, "a", tmpl_value_str("1")), 0);
+    assert_int_equal(tmpl_value_set(m, "b", tmpl_value_str("3")), 0); /* replaces */
+    assert_int_equal(tmpl_value_len(m), 2);
+    assert_string_equal(tmpl_value_strp(tmpl_value_get(m, "b")), "3");
+    assert_null(tmpl_value_get(m, "c"));
+    assert_int_equal(tmpl_value_kind(m), TMPL_MAP);
+    assert_int_equal(tmpl_value_set_type(m, "template.KV"), 0);
+    struct tmpl_value *names = tmpl_value_list();
+    assert_int_equal(tmpl_value_append(names, tmpl_value_str("a")), 0);
+    assert_int_equal(tmpl_value_append(names, tmpl_value_str("b")), 0);
+    assert_int_equal(tmpl_value_set_method(m, "Names", names), 0);
+    assert_int_equal(tmpl_value_set_method(m, "Self", tmpl_value_ref(m)),
+                     -1); /* a cycle is refused */
+    /* Setting into a non-map, or appending to a non-list, fails and releases the value. */
+    assert_int_equal(tmpl_value_set(names, "x", tmpl_value_int(1)), -1);
+    assert_int_equal(tmpl_value_append(m, tmpl_value_int(1)), -1);
+    assert_string_equal(tmpl_value_strp(tmpl_value_at(names, 1)), "b");
+    assert_null(tmpl_value_at(names, 2));
+
+    const char *src = "{{ range . }}{{ . }}{{ end }} {{ .Names }} {{ printf \"%T\" . }} {{ .a }}";
+    struct tmpl *t;
+    struct lw_err err = {0};
+    assert_int_equal(tmpl_parse("kv", src, strlen(src), TMPL_ALERTMANAGER, &t, &err), 0);
+    struct lw_buf b;
+    lw_buf_init(&b, 4096);
+    assert_int_equal(tmpl_exec(t, m, NULL, &b, &err), 0);
+    assert_string_equal(lw_buf_str(&b), "13 [a b] template.KV 1");
+    lw_buf_cleanup(&b);
+    tmpl_free(t);
+    tmpl_value_unref(m);
+}
+
 static void test_hostile_templates_are_bounded(void **state)
 {
     (void)state;
@@ -515,6 +586,8 @@ int main(void)
         cmocka_unit_test(test_runtime_errors_read_as_prometheus_shows_them),
         cmocka_unit_test(test_parse_errors_have_positions),
         cmocka_unit_test(test_receiver_templates_over_a_value_tree),
+        cmocka_unit_test(test_alert_template_parsed_once_runs_many_times),
+        cmocka_unit_test(test_value_tree_api),
         cmocka_unit_test(test_hostile_templates_are_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
