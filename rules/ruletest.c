@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "lagwatch/duration.h"
+#include "lagwatch/limits.h"
 #include "lagwatch/promql.h"
 #include "lagwatch/seriesnot.h"
 #include "lagwatch/store.h"
@@ -741,6 +742,15 @@ static int run_group(struct rt *rt, struct tgroup *tg)
         maxt = tg->exprs[i].t > maxt ? tg->exprs[i].t : maxt;
     size_t failed_before = rt->res->failed_cases, curr = 0;
     int64_t step = rt->eval_interval_ms;
+    if (maxt / step >= LW_MAX_RULETEST_STEPS) {
+        char a[32], b[32];
+        lw_err_set(rt->err, 0, 0,
+                   "test group %s: evaluating up to %s every %s takes more than %d steps",
+                   tg->name ? tg->name : "(unnamed)", dur(maxt, a, sizeof a),
+                   dur(step, b, sizeof b), LW_MAX_RULETEST_STEPS);
+        lw_err_set_file(rt->err, rt->filename);
+        goto out;
+    }
     bool eval_failed = false;
     for (int64_t ts = 0; ts <= maxt && !eval_failed; ts += step) {
         if (load_samples(tg, st, ts, rt->err) != 0)

@@ -93,6 +93,11 @@
 #define LW_MAX_TMPL_CALL_DEPTH   64
 #define LW_MAX_TMPL_OUTPUT_BYTES (1024u * 1024u)
 
+/* Rule unit tests (lagwatch test-rules): evaluation steps of one test group (its largest
+ * eval_time / evaluation_interval), so a fuzzed or mistyped file ("eval_time: 100y" with a 1s
+ * interval) fails at once instead of running for days. 100000 is 69 days at 1m. */
+#define LW_MAX_RULETEST_STEPS 100000
+
 /* One file in state_dir (alert states, silences, notification log, one outbox item). */
 #define LW_MAX_STATE_FILE_BYTES (64u * 1024u * 1024u)
 
