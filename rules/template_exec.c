@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lagwatch/limits.h"
 
@@ -35,8 +36,26 @@ struct tmpl_exec_state {
     const char *external_url;
     struct lw_err *err;
     int failed;
-    const struct tnode *at; /* the node Go's s.at() last named: context of some errors */
+    const struct tnode *at;   /* the node Go's s.at() last named: context of some errors */
+    size_t work_bytes;        /* bytes of strings functions returned (LW_MAX_TMPL_WORK_BYTES) */
+    struct timespec deadline; /* fuse: LW_MAX_TMPL_EXEC_MS after the start */
+    int timed_out;
 };
+
+/* Whether the execution ran past its time fuse. The clock is read only here: it bounds a
+ * pathological template (backtracking regexps, huge loops within the step budget), it never
+ * decides what a template renders. */
+bool tmpl_exec_overdue(struct tmpl_exec_state *st)
+{
+    if (st->timed_out)
+        return true;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > st->deadline.tv_sec ||
+        (now.tv_sec == st->deadline.tv_sec && now.tv_nsec > st->deadline.tv_nsec))
+        st->timed_out = 1;
+    return st->timed_out;
+}
 
 const char *tmpl_exec_external_url(const struct tmpl_exec_state *st)
 {
@@ -164,6 +183,8 @@ static int step(struct tmpl_exec_state *st, const struct tnode *at)
 {
     if (++st->steps > LW_MAX_TMPL_STEPS)
         return xerr(st, at, "template evaluation exceeded %u steps", LW_MAX_TMPL_STEPS);
+    if ((st->steps & 1023) == 0 && tmpl_exec_overdue(st))
+        return xerr(st, at, "template evaluation took longer than %d ms", LW_MAX_TMPL_EXEC_MS);
     return 0;
 }
 
@@ -526,9 +547,16 @@ static int eval_function(struct tmpl_exec_state *st, const struct tmpl_value *do
         msg[0] = '\0';
         struct tmpl_value *res = NULL;
         if (f->call(st, argv, n, &res, msg, sizeof msg) != 0) {
-            if (!st->failed)
+            if (st->timed_out)
+                xerr(st, cmd, "template evaluation took longer than %d ms", LW_MAX_TMPL_EXEC_MS);
+            else if (!st->failed)
                 xerr(st, cmd, "error calling %s: %s", f->name, msg);
             rc = -1;
+        } else if (res && res->kind == TMPL_STR &&
+                   (st->work_bytes += res->len) > LW_MAX_TMPL_WORK_BYTES) {
+            tmpl_value_unref(res);
+            rc = xerr(st, cmd, "template functions built more than %u bytes",
+                      LW_MAX_TMPL_WORK_BYTES);
         } else {
             *out = res;
         }
@@ -834,6 +862,13 @@ int tmpl_exec(const struct tmpl *t, const struct tmpl_value *dot, const struct t
         .external_url = env ? env->external_url : NULL,
         .err = err,
     };
+    clock_gettime(CLOCK_MONOTONIC, &st.deadline);
+    st.deadline.tv_sec += LW_MAX_TMPL_EXEC_MS / 1000;
+    st.deadline.tv_nsec += (long)(LW_MAX_TMPL_EXEC_MS % 1000) * 1000000L;
+    if (st.deadline.tv_nsec >= 1000000000L) {
+        st.deadline.tv_sec++;
+        st.deadline.tv_nsec -= 1000000000L;
+    }
     int rc = push_var(&st, "$", ref(dot));
     if (rc == 0)
         rc = walk_list(&st, dot, t->defs[0].root);

@@ -355,9 +355,17 @@ static void expand(const pcre2_code *re, const char *tpl, size_t tlen, const cha
     }
 }
 
+/* A match context with PCRE2's backtracking bounded (NULL when memory runs out). */
+static pcre2_match_context *match_context(void)
+{
+    pcre2_match_context *mc = pcre2_match_context_create(NULL);
+    if (mc)
+        pcre2_set_match_limit(mc, LW_TMPL_REGEXP_MATCH_LIMIT);
+    return mc;
+}
+
 static int fn_re_replace_all(FN_ARGS)
 {
-    (void)st;
     (void)n;
     char emsg[LW_ERR_MSG_MAX];
     pcre2_code *re = re_compile(a[0]->s, a[0]->len, emsg, sizeof emsg);
@@ -366,7 +374,10 @@ static int fn_re_replace_all(FN_ARGS)
         FAIL("regexp: Compile(`%s`): %s", a[0]->s, emsg);
     }
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-    if (!md) {
+    pcre2_match_context *mc = match_context();
+    if (!md || !mc) {
+        pcre2_match_data_free(md);
+        pcre2_match_context_free(mc);
         pcre2_code_free(re);
         FAIL("out of memory");
     }
@@ -376,9 +387,14 @@ static int fn_re_replace_all(FN_ARGS)
     lw_buf_init(&b, LW_MAX_TMPL_OUTPUT_BYTES);
     size_t last_end = 0, pos = 0;
     unsigned long iters = 0;
+    int failed = 0;
     while (pos <= end) {
-        int rc = pcre2_match(re, (PCRE2_SPTR)src, end, pos, 0, md, NULL);
-        if (rc < 0 || ++iters > LW_MAX_TMPL_STEPS)
+        int rc = pcre2_match(re, (PCRE2_SPTR)src, end, pos, 0, md, mc);
+        if (rc == PCRE2_ERROR_MATCHLIMIT || ++iters > LW_MAX_TMPL_STEPS || tmpl_exec_overdue(st)) {
+            failed = 1;
+            break;
+        }
+        if (rc < 0)
             break;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         uint32_t np = pcre2_get_ovector_count(md);
@@ -401,7 +417,13 @@ static int fn_re_replace_all(FN_ARGS)
     if (last_end < end)
         (void)lw_buf_add(&b, src + last_end, end - last_end);
     pcre2_match_data_free(md);
+    pcre2_match_context_free(mc);
     pcre2_code_free(re);
+    if (failed) {
+        lw_buf_cleanup(&b);
+        FAIL("regexp matching exceeded its limit (%u backtracking steps) or the time left",
+             LW_TMPL_REGEXP_MATCH_LIMIT);
+    }
     return tmpl_fn_ret_buf(&b, out, msg, msglen);
 }
 
@@ -413,13 +435,20 @@ static int fn_match(FN_ARGS)
     if (!re)
         return -1;
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-    if (!md) {
+    pcre2_match_context *mc = match_context();
+    if (!md || !mc) {
+        pcre2_match_data_free(md);
+        pcre2_match_context_free(mc);
         pcre2_code_free(re);
         FAIL("out of memory");
     }
-    int rc = pcre2_match(re, (PCRE2_SPTR)a[1]->s, a[1]->len, 0, 0, md, NULL);
+    int rc = pcre2_match(re, (PCRE2_SPTR)a[1]->s, a[1]->len, 0, 0, md, mc);
     pcre2_match_data_free(md);
+    pcre2_match_context_free(mc);
     pcre2_code_free(re);
+    if (rc == PCRE2_ERROR_MATCHLIMIT)
+        FAIL("regexp matching exceeded its limit (%u backtracking steps)",
+             LW_TMPL_REGEXP_MATCH_LIMIT);
     return tmpl_fn_ret(tmpl_value_bool(rc >= 0), out, msg, msglen);
 }
 

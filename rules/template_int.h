@@ -238,6 +238,10 @@ int tmpl_print_value(const struct tmpl_value *v, struct lw_buf *out);
 /* Go's truth of a value: false, 0, nil, empty string/map/list are false; no value is false. */
 bool tmpl_truth(const struct tmpl_value *v);
 
+/* Whether the executing template ran past LW_MAX_TMPL_EXEC_MS (then a function should give up:
+ * the executor reports the time-out). */
+bool tmpl_exec_overdue(struct tmpl_exec_state *st);
+
 /* The external URL the executing template was given ("" when none). */
 const char *tmpl_exec_external_url(const struct tmpl_exec_state *st);
 

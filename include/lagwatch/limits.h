@@ -92,6 +92,12 @@
 #define LW_MAX_TMPL_STEPS        1000000u
 #define LW_MAX_TMPL_CALL_DEPTH   64
 #define LW_MAX_TMPL_OUTPUT_BYTES (1024u * 1024u)
+/* Strings the functions of one execution build in all (printf in a loop discards its results,
+ * so the output cap alone would not bound the work), PCRE2's match limit for one regexp match
+ * (RE2 never backtracks, PCRE2 does), and a fuse on the time one execution may take. */
+#define LW_MAX_TMPL_WORK_BYTES     (64u * 1024u * 1024u)
+#define LW_TMPL_REGEXP_MATCH_LIMIT 1000000u
+#define LW_MAX_TMPL_EXEC_MS        2000
 
 /* Rule unit tests (lagwatch test-rules): evaluation steps of one test group (its largest
  * eval_time / evaluation_interval), so a fuzzed or mistyped file ("eval_time: 100y" with a 1s
