@@ -116,6 +116,16 @@ ALERTS = {
     }),
 }
 
+# Templates in rule `labels` (expanded the same way, checked through exp_labels).
+LABEL_TEMPLATES = {
+    "DebeziumLag": {
+        "tier": "{{ if gt $value 1000.0 }}high{{ else }}low{{ end }}",
+        "where": "{{ $labels.instance | stripPort }}@{{ $externalLabels.cluster }}",
+        "lag": "{{ humanizeDuration $value }}",
+    },
+    "SmallValue": {"tiny": "{{ printf \"%.1e\" $value }}"},
+}
+
 # Refused at load by both (promtool check rules and lagwatch's tmpl_check_alert).
 PARSE_ERRORS = {
     "p_func": "{{ foo }}",
@@ -166,7 +176,11 @@ def write_files(d, rendered, alter=None):
         sel = ",".join('%s="%s"' % (k, v) for k, v in sorted(labels.items()))
         tests += ["  - series: %s" % yaml_str("%s{%s}" % (metric, sel)),
                   "    values: %s" % yaml_str("%r %r %r" % (value, value, value))]
-        rules += ["  - alert: %s" % name, "    expr: %s > -1" % metric, "    annotations:"]
+        rules += ["  - alert: %s" % name, "    expr: %s > -1" % metric]
+        if name in LABEL_TEMPLATES:
+            rules += ["    labels:"]
+            rules += ["      %s: %s" % (k, yaml_str(v)) for k, v in LABEL_TEMPLATES[name].items()]
+        rules += ["    annotations:"]
         rules += ["      %s: %s" % (k, yaml_str(v)) for k, v in templates.items()]
     tests += ["  alert_rule_test:"]
     for name, (value, labels, templates) in ALERTS.items():
@@ -176,7 +190,9 @@ def write_files(d, rendered, alter=None):
             exp[k] = exp[k] + "#altered"
         tests += ["  - eval_time: 1m", "    alertname: %s" % name, "    exp_alerts:",
                   "    - exp_labels:"]
-        tests += ["        %s: %s" % (k, yaml_str(v)) for k, v in sorted(labels.items())]
+        exp_labels = dict(labels)
+        exp_labels.update(rendered.get("labels:" + name, {}))
+        tests += ["        %s: %s" % (k, yaml_str(v)) for k, v in sorted(exp_labels.items())]
         tests += ["      exp_annotations:"]
         tests += ["        %s: %s" % (k, yaml_str(v)) for k, v in sorted(exp.items())]
     with open(os.path.join(d, "rules.yml"), "w") as f:
@@ -216,7 +232,10 @@ def main():
         full = dict(labels)
         full["__name__"] = "m_" + name.lower()
         rendered[name] = run_driver(name, value, full, templates)
-    ntemplates = sum(len(t) for _, _, t in ALERTS.values())
+        if name in LABEL_TEMPLATES:
+            rendered["labels:" + name] = run_driver(name, value, full, LABEL_TEMPLATES[name])
+    ntemplates = sum(len(t) for _, _, t in ALERTS.values()) + sum(
+        len(t) for t in LABEL_TEMPLATES.values())
     errors = sum(1 for r in rendered.values() for v in r.values()
                  if v.startswith("<error expanding template"))
     # Only the Errors alert has failing expansions (a few of its templates are Go quirks that
