@@ -40,6 +40,50 @@ static int set_str(struct tmpl_value *m, const char *key, const char *s)
     return tmpl_value_set(m, key, tmpl_value_str(s ? s : ""));
 }
 
+/* Alertmanager's KV (a label set): map[string]string of Go type template.KV with the methods
+ * SortedPairs, Names and Values, which list "alertname" first and the rest sorted. */
+static struct tmpl_value *kv_value(const struct lw_labels *ls)
+{
+    struct tmpl_value *m = tmpl_value_labels(ls);
+    struct tmpl_value *pairs = tmpl_value_list(), *names = tmpl_value_list(),
+                      *values = tmpl_value_list();
+    bool ok = m && pairs && names && values && tmpl_value_set_type(m, "template.KV") == 0 &&
+              tmpl_value_set_type(pairs, "template.Pairs") == 0 &&
+              tmpl_value_set_type(names, "[]string") == 0 &&
+              tmpl_value_set_type(values, "[]string") == 0;
+    const char *an = ls ? lw_labels_get(ls, "alertname") : NULL;
+    /* pass 0: alertname; pass 1: the others in label order (lw_labels keeps them sorted) */
+    for (int pass = 0; ok && pass < 2; pass++) {
+        for (size_t i = 0; ok && ls && i < ls->n; i++) {
+            bool is_an = strcmp(ls->v[i].name, "alertname") == 0;
+            if ((pass == 0) != is_an || (pass == 0 && !an))
+                continue;
+            struct tmpl_value *pair = tmpl_value_struct("template.Pair");
+            if (!pair || tmpl_value_set(pair, "Name", tmpl_value_str(ls->v[i].name)) != 0 ||
+                tmpl_value_set(pair, "Value", tmpl_value_str(ls->v[i].value)) != 0) {
+                tmpl_value_unref(pair);
+                ok = false;
+                break;
+            }
+            /* each append takes its reference, also when it fails */
+            ok = tmpl_value_append(pairs, pair) == 0 &&
+                 tmpl_value_append(names, tmpl_value_str(ls->v[i].name)) == 0 &&
+                 tmpl_value_append(values, tmpl_value_str(ls->v[i].value)) == 0;
+        }
+    }
+    ok = ok && tmpl_value_set_method(m, "SortedPairs", tmpl_value_ref(pairs)) == 0 &&
+         tmpl_value_set_method(m, "Names", tmpl_value_ref(names)) == 0 &&
+         tmpl_value_set_method(m, "Values", tmpl_value_ref(values)) == 0;
+    tmpl_value_unref(pairs);
+    tmpl_value_unref(names);
+    tmpl_value_unref(values);
+    if (!ok) {
+        tmpl_value_unref(m);
+        return NULL;
+    }
+    return m;
+}
+
 static struct tmpl_value *alert_value(const struct dispatch_alert *a, int64_t now_ms)
 {
     struct tmpl_value *v = tmpl_value_struct(NOTIFY_TEMPLATE_ALERT_TYPE);
@@ -51,8 +95,8 @@ static struct tmpl_value *alert_value(const struct dispatch_alert *a, int64_t no
     go_time(a->ends_at_ms, ends, sizeof ends);
     snprintf(fp, sizeof fp, "%016" PRIx64, a->fingerprint);
     if (set_str(v, "Status", resolved ? "resolved" : "firing") != 0 ||
-        tmpl_value_set(v, "Labels", tmpl_value_labels(&a->labels)) != 0 ||
-        tmpl_value_set(v, "Annotations", tmpl_value_labels(&a->annotations)) != 0 ||
+        tmpl_value_set(v, "Labels", kv_value(&a->labels)) != 0 ||
+        tmpl_value_set(v, "Annotations", kv_value(&a->annotations)) != 0 ||
         set_str(v, "StartsAt", starts) != 0 || set_str(v, "EndsAt", ends) != 0 ||
         set_str(v, "GeneratorURL", a->generator_url) != 0 || set_str(v, "Fingerprint", fp) != 0) {
         tmpl_value_unref(v);
@@ -65,22 +109,34 @@ struct tmpl_value *notify_template_data(const struct dispatch_notification *n,
                                         const char *external_url)
 {
     struct tmpl_value *d = tmpl_value_struct(NOTIFY_TEMPLATE_DATA_TYPE);
-    struct tmpl_value *alerts = tmpl_value_list();
+    struct tmpl_value *alerts = tmpl_value_list(), *firing = tmpl_value_list(),
+                      *resolved = tmpl_value_list();
     struct lw_labels cl, ca;
     notify_common(n, false, &cl);
     notify_common(n, true, &ca);
-    bool ok = d && alerts;
+    bool ok = d && alerts && firing && resolved &&
+              tmpl_value_set_type(alerts, "template.Alerts") == 0 &&
+              tmpl_value_set_type(firing, "[]template.Alert") == 0 &&
+              tmpl_value_set_type(resolved, "[]template.Alert") == 0;
     for (size_t i = 0; ok && i < n->n_alerts; i++) {
-        struct tmpl_value *a = alert_value(n->alerts[i], n->now_ms);
-        ok = a && tmpl_value_append(alerts, a) == 0;
+        const struct dispatch_alert *da = n->alerts[i];
+        struct tmpl_value *a = alert_value(da, n->now_ms);
+        bool is_resolved = da->ends_at_ms > 0 && da->ends_at_ms <= n->now_ms;
+        ok = a && tmpl_value_append(is_resolved ? resolved : firing, tmpl_value_ref(a)) == 0 &&
+             tmpl_value_append(alerts, a) == 0;
     }
+    /* Alerts.Firing and Alerts.Resolved, as Alertmanager's methods */
+    ok = ok && tmpl_value_set_method(alerts, "Firing", tmpl_value_ref(firing)) == 0 &&
+         tmpl_value_set_method(alerts, "Resolved", tmpl_value_ref(resolved)) == 0;
+    tmpl_value_unref(firing);
+    tmpl_value_unref(resolved);
     /* field order as Alertmanager's template.Data declares it */
     ok = ok && set_str(d, "Receiver", n->receiver) == 0 &&
          set_str(d, "Status", n->n_firing > 0 ? "firing" : "resolved") == 0 &&
          tmpl_value_set(d, "Alerts", tmpl_value_ref(alerts)) == 0 &&
-         tmpl_value_set(d, "GroupLabels", tmpl_value_labels(n->group_labels)) == 0 &&
-         tmpl_value_set(d, "CommonLabels", tmpl_value_labels(&cl)) == 0 &&
-         tmpl_value_set(d, "CommonAnnotations", tmpl_value_labels(&ca)) == 0 &&
+         tmpl_value_set(d, "GroupLabels", kv_value(n->group_labels)) == 0 &&
+         tmpl_value_set(d, "CommonLabels", kv_value(&cl)) == 0 &&
+         tmpl_value_set(d, "CommonAnnotations", kv_value(&ca)) == 0 &&
          set_str(d, "ExternalURL", external_url) == 0;
     tmpl_value_unref(alerts);
     lw_labels_cleanup(&cl);

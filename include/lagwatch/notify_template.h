@@ -9,9 +9,11 @@
  *   .GroupLabels .CommonLabels .CommonAnnotations      (map[string]string)
  *   .Alerts: list of {.Status .Labels .Annotations .StartsAt .EndsAt .GeneratorURL .Fingerprint}
  *
+ * with Alertmanager's argument-less methods: .Alerts.Firing and .Alerts.Resolved, and on every
+ * label map (template.KV) .SortedPairs (of .Name/.Value, alertname first), .Names and .Values.
  * StartsAt and EndsAt are strings in Go's time.Time form ("2026-12-06 18:20:08.565 +0000 UTC",
- * EndsAt "0001-01-01 00:00:00 +0000 UTC" while firing); Fingerprint is 16 hex digits. Methods of
- * Alertmanager's types (.Alerts.Firing, .SortedPairs) are not available. Pure.
+ * EndsAt "0001-01-01 00:00:00 +0000 UTC" while firing; .StartsAt.Format is not available);
+ * Fingerprint is 16 hex digits. Pure.
  */
 #ifndef LAGWATCH_NOTIFY_TEMPLATE_H
 #define LAGWATCH_NOTIFY_TEMPLATE_H

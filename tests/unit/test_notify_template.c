@@ -121,6 +121,20 @@ static void test_data_has_alertmanagers_fields(void **state)
     free(fp);
 }
 
+static void test_alertmanager_methods_on_alerts_and_label_maps(void **state)
+{
+    struct fx *f = *state;
+    expect(f,
+           "{{ len .Alerts.Firing }}/{{ len .Alerts.Resolved }} "
+           "{{ range .Alerts.Firing }}{{ .Labels.alertname }}{{ end }}",
+           "1/1 DebeziumHighBinlogLag");
+    expect(f, "{{ range (index .Alerts 0).Labels.SortedPairs }}{{ .Name }}={{ .Value }},{{ end }}",
+           "alertname=DebeziumHighBinlogLag,pipeline=orders,severity=page,");
+    expect(f, "{{ (index .Alerts 1).Labels.Names }} {{ .CommonLabels.Values }}",
+           "[alertname pipeline severity] [orders page]");
+    expect(f, "{{ .GroupLabels.pipeline }} {{ .GroupLabels.nope }}|", "orders |");
+}
+
 static void test_annotation_functions_work_in_receiver_templates(void **state)
 {
     struct fx *f = *state;
@@ -257,6 +271,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_data_has_alertmanagers_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alertmanager_methods_on_alerts_and_label_maps, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_annotation_functions_work_in_receiver_templates, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_missing_field_is_an_error_naming_the_type, setup,
