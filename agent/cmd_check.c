@@ -628,7 +628,8 @@ int cmd_check(int argc, char **argv)
     const struct runtime_source_health **src = NULL;
     bool sink_ready = false;
 
-    struct rule_load_options lo = {.no_data = rulefiles_config_no_data, .no_data_ud = cfg};
+    struct rule_load_options lo; /* as run: no_data policies, templates checked and expanded */
+    rulefiles_config_options(cfg, &lo);
     if (config_rule_paths(cfg, &paths, &n_paths, &err) != 0 ||
         rulefiles_load((const char *const *)paths, n_paths, &lo, &rs, &err) != 0) {
         lw_err_format(&err, msg, sizeof msg);

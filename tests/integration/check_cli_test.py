@@ -122,6 +122,8 @@ inhibit_rules:
     check(any(" pending " in l and 'pipeline="orders"' in l for l in lines),
           f"Debezium alert pending in the table ({lines})")
     check("cannot be observed in one shot" in out, "pending alert says why")
+    check("summary: Aurora binlog lag of orders is high" in out,
+          "annotation templates expanded as in run")
     check("suppressed by inhibit:AuroraBinlogLagHigh" in out, "inhibited alert names its source")
     check("estimated $" in out and "/month" in out and "metric(s) per cycle" in out,
           "CloudWatch cost estimate printed")
