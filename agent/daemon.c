@@ -551,6 +551,45 @@ done:
     free(v);
 }
 
+/* Each failover episode is itself an alert, AuroraFailover{cluster, severity="info"}, routed
+ * like any other (users may route or drop it): firing while the episode is active, resolved at
+ * its end, re-put while the dispatcher retains resolved alerts. It is never held: it is the
+ * reason the others are. */
+static void put_failover_alerts(struct daemon *d, int64_t now_ms)
+{
+    if (!d->cfg->notify.route)
+        return;
+    for (size_t i = 0; i < failover_count(d->failover); i++) {
+        const struct failover_cluster *c = failover_at(d->failover, i);
+        if (c->started_ms == 0 ||
+            (c->phase != FAILOVER_ACTIVE && now_ms - c->ended_ms > ALERT_RESOLVED_RETENTION_MS))
+            continue;
+        struct dispatch_alert da = {0};
+        lw_labels_init(&da.labels);
+        lw_labels_init(&da.annotations);
+        char summary[512];
+        snprintf(summary, sizeof summary, "Aurora cluster %s is failing over", c->cluster);
+        int rc = lw_labels_set(&da.labels, "alertname", "AuroraFailover") |
+                 lw_labels_set(&da.labels, "cluster", c->cluster) |
+                 lw_labels_set(&da.labels, "severity", "info") |
+                 lw_labels_set(&da.annotations, "summary", summary) |
+                 lw_labels_set(&da.annotations, "description", c->reason ? c->reason : "");
+        const struct lw_labels *ext = &d->cfg->global.external_labels;
+        for (size_t k = 0; k < ext->n && rc == 0; k++)
+            if (!lw_labels_get(&da.labels, ext->v[k].name))
+                rc = lw_labels_set(&da.labels, ext->v[k].name, ext->v[k].value);
+        da.starts_at_ms = c->started_ms;
+        da.ends_at_ms = c->phase == FAILOVER_ACTIVE ? 0 : c->ended_ms;
+        da.generator_url = d->cfg->global.external_url;
+        struct lw_err err = {0};
+        if (rc != 0 || dispatch_put(d->dispatch, &da, now_ms, &err) != 0)
+            log_kv(LOG_LEVEL_ERROR, "cannot queue the AuroraFailover alert", "cluster", c->cluster,
+                   "error", rc != 0 ? "out of memory" : err.msg, NULL);
+        lw_labels_cleanup(&da.labels);
+        lw_labels_cleanup(&da.annotations);
+    }
+}
+
 static void housekeeping(void *ud, int64_t now_mono_ms)
 {
     (void)now_mono_ms;
@@ -567,6 +606,7 @@ static void housekeeping(void *ud, int64_t now_mono_ms)
      * and the other receivers hear LagwatchNotificationsFailing (notify.h). */
     if (notifier_expire(d->notifier, now) > 0)
         d->dirty_nflog = true;
+    put_failover_alerts(d, now);
     push_alertmanager(d, now);
     size_t before = d->silences.n;
     silences_gc(&d->silences, now, DAEMON_SILENCE_RETENTION_MS);

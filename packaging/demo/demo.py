@@ -7,9 +7,12 @@ The rules are the default rule pack (packaging/rules/cdc.rules.yml) with every `
 Starts on loopback: moto_server (CloudWatch and RDS, seeded with an Aurora cluster and its
 binlog metrics), the JMX exporter and Kafka Connect stand-ins serving Debezium MySQL metrics, and
 a receiver that prints what Slack and PagerDuty would get. Then it runs the real `lagwatch run`
-against them with short intervals, makes the Debezium lag rise past the alert threshold and fall
-back, and narrates: lag rising, the alert pending then firing and delivered, then resolving. It
-stops by itself, prints a short timeline and exits 0 (1 when a step did not happen).
+against them with short intervals, makes the Debezium lag of pipeline orders rise past the alert
+threshold and fall back, and narrates: lag rising, the alert pending then firing and delivered,
+then resolving. Meanwhile the Aurora cluster of pipeline billing fails over (moto's
+FailoverDBCluster moves the writer) and its binlog lag jumps: lagwatch sees the failover, its
+Aurora alert fires but is held back until the failover hold is over, then goes out with a note.
+It stops by itself, prints a short timeline and exits 0 (1 when a step did not happen).
 
     packaging/demo/demo.py [PATH/TO/lagwatch]
 """
@@ -65,17 +68,26 @@ def narrate(log, recv):
         msg = e.get("msg", "")
         if msg == "alert state":
             state = e.get("state")
-            say(f"lagwatch: alert {e.get('alertname')} is {state.upper()} "
-                f"(value {e.get('value')})", f"{e.get('alertname')} {state}")
+            m = re.search(r'pipeline="([^"]*)"', e.get("labels", ""))
+            who = f"{e.get('alertname')}{{pipeline={m.group(1)}}}" if m else e.get("alertname")
+            say(f"lagwatch: alert {who} is {state.upper()} (value {e.get('value')})",
+                f"{who} {state}")
+        elif msg.startswith("failover hold over"):
+            say(f"lagwatch: {msg}", "failover hold over")
         elif msg == "notification delivered":
             say(f"lagwatch: notification delivered to {e.get('receiver')} "
                 f"({e.get('integration')})", f"delivered {e.get('integration')}")
         elif msg in ("source down", "source up", "failover episode") or \
                 msg.startswith("ready") or e.get("level") in ("warn", "error"):
             detail = " ".join(f"{k}={v}" for k, v in e.items() if k not in ("ts", "level", "msg"))
-            say(f"lagwatch: {msg} {detail}".rstrip(), msg if msg.startswith("ready") else None)
+            mark = msg if msg.startswith("ready") else None
+            if msg == "failover episode":
+                mark = f"failover episode {e.get('cluster')}: {e.get('phase')}"
+            say(f"lagwatch: {msg} {detail}".rstrip(), mark)
     for l in recv.lines():
-        say("  receiver got -> " + l)
+        m = re.search(r"\[(FIRING|RESOLVED)[^\]]*\] (\w+)", l)
+        say("  receiver got -> " + l,
+            f"received {m.group(2)} {m.group(1).lower()}" if m and l.startswith("Slack") else None)
 
 
 PACK = os.path.join(SRC, "packaging/rules/cdc.rules.yml")
@@ -97,6 +109,20 @@ def demo_rules(work):
     return path
 
 
+HOLD_S = 45
+
+
+def failover(env):
+    """Fail billing-aurora over in moto and make its binlog lag jump in CloudWatch."""
+    env.boto("rds").failover_db_cluster(DBClusterIdentifier="billing-aurora",
+                                        TargetDBInstanceIdentifier="billing-aurora-1")
+    now = int(time.time())
+    env.put_aurora("billing-aurora", now - now % 60 - 60, lag_s=420)
+    say("FailoverDBCluster on billing-aurora: the writer moves to billing-aurora-1, and its "
+        f"AuroraBinlogReplicaLag jumps to 420 s (lagwatch holds its alerts for {HOLD_S}s after "
+        "the failover)", "failover of billing-aurora")
+
+
 def main():
     work = tempfile.mkdtemp(prefix="lagwatch-demo-")
     env = Env(SRC, work)
@@ -108,15 +134,21 @@ def main():
     agent = None
     ok = False
     try:
-        env.create_cluster("orders-aurora")
+        env.create_cluster("orders-aurora", instances=2)
+        env.create_cluster("billing-aurora", instances=2)
         now = int(time.time())
         base = now - now % 60
         for m in range(1, 6):
             env.put_aurora("orders-aurora", base - 60 * m, lag_s=2 + m % 3, disk=1.2e9 + m * 1e6)
-        say("seeded CloudWatch with AuroraBinlogReplicaLag and BinLogDiskUsage of orders-aurora")
+            if m >= 2:  # billing's newest minute stays empty: the failover fills it
+                env.put_aurora("billing-aurora", base - 60 * m, lag_s=1 + m % 2, disk=8e8)
+        say("seeded CloudWatch with AuroraBinlogReplicaLag and BinLogDiskUsage of orders-aurora "
+            "and billing-aurora; RDS has both clusters with two instances each")
         env.set_lag("orders", 1500)
         port = free_port()
-        extra = f"""route:
+        extra = f"""suppression:
+  failover: {{hold: {HOLD_S}s}}
+route:
   receiver: oncall
   group_by: [alertname, pipeline]
   group_wait: 2s
@@ -134,7 +166,7 @@ receivers:
 """
         cfg = env.config(os.path.join(work, "lagwatch.yml"), state_dir=os.path.join(work, "state"),
                          listen=f"127.0.0.1:{port}", scrape="2s", evaluation="2s",
-                         aurora_interval="10s",
+                         aurora_interval="5s", pipelines=("orders", "billing"),
                          rule_files=[demo_rules(work)], extra=extra)
         say(f"rules: the default pack {os.path.relpath(PACK, SRC)}, every `for` divided by "
             f"{SPEEDUP} (DebeziumHighBinlogLag: lag > 60 s for 5m -> 15s)")
@@ -156,7 +188,9 @@ receivers:
                [(2, 60000), (2, 20000), (2, 3000)] + [(28, 1200)]
         say("Debezium lag (MilliSecondsBehindSource of pipeline orders) is 1.5 s: healthy")
         prev = 1500
-        for hold_s, lag in plan:
+        for step, (hold_s, lag) in enumerate(plan):
+            if step == 4:
+                failover(env)
             env.set_lag("orders", lag)
             if lag != prev:
                 mark = None
@@ -190,8 +224,11 @@ receivers:
                 agent.kill()
         env.close()
     marks = [m for _, m in timeline]
-    want = ["DebeziumHighBinlogLag pending", "DebeziumHighBinlogLag firing", "delivered slack:0",
-            "delivered pagerduty:0", "DebeziumHighBinlogLag resolved"]
+    lag = "DebeziumHighBinlogLag{pipeline=orders}"
+    aurora = "AuroraBinlogLagHigh{pipeline=billing}"
+    want = [f"{lag} pending", f"{lag} firing", "delivered slack:0", "delivered pagerduty:0",
+            f"{lag} resolved", "failover episode billing-aurora: hold", f"{aurora} firing",
+            "failover hold over"]
     print("\nTimeline")
     merged = []
     for t, m in timeline:  # deliveries of one notification to several integrations: one line
@@ -203,9 +240,20 @@ receivers:
     for t, m in merged:
         print(f"  {t:6.1f}s  {m}")
     missing = [w for w in want if w not in marks]
+    # The billing alert fired during the hold and reached the receiver only after it.
+    t_fire = next((t for t, m in timeline if m == f"{aurora} firing"), None)
+    t_over = next((t for t, m in timeline if m == "failover hold over"), None)
+    t_recv = next((t for t, m in timeline if m.startswith("received") and
+                   "AuroraBinlogLagHigh" in m), None)
+    if t_fire is not None and t_over is not None:
+        if not t_fire < t_over:
+            missing.append("billing's alert firing while the failover hold lasted")
+        if t_recv is None or t_recv < t_over:
+            missing.append("billing's alert delivered only after the hold")
     ok = not missing
     print("\n" + ("The demo showed every step: lag rising, the alert pending, firing, delivered "
-                  "to Slack and PagerDuty, and resolving." if ok else
+                  "to Slack and PagerDuty, and resolving; and billing's Aurora alert held back "
+                  "during the failover hold, sent when it ended." if ok else
                   "Missing from the run: " + ", ".join(missing)))
     print(f"(work directory with the config, lagwatch's log and state: {work})")
     return 0 if ok else 1
