@@ -39,6 +39,7 @@ struct notifier {
     char *external_url;
     struct notifier_stats stats;
     int64_t am_last_push_ms;
+    uint64_t am_last_set; /* hash of the alerts (and their firing/resolved) pushed last */
     long timeout_ms;
     struct rhealth *health;
     size_t n_health;
@@ -608,9 +609,18 @@ void notifier_push_alertmanager(struct notifier *n, const struct route *root,
                                 const struct dispatch_alert *const *alerts, size_t n_alerts,
                                 int64_t now_ms)
 {
-    if (!root || now_ms - n->am_last_push_ms < NOTIFY_AM_RESEND_MS)
+    /* As Prometheus: a new firing alert or a resolve goes out at once, unchanged alerts are
+     * re-sent every NOTIFY_AM_RESEND_MS so Alertmanager keeps them alive. */
+    uint64_t set = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n_alerts; i++) {
+        bool resolved = alerts[i]->ends_at_ms != 0 && alerts[i]->ends_at_ms <= now_ms;
+        uint64_t fp = lw_labels_fingerprint(&alerts[i]->labels) ^ (resolved ? 1u : 0u);
+        set = (set ^ fp) * 0x100000001b3ULL;
+    }
+    if (!root || (set == n->am_last_set && now_ms - n->am_last_push_ms < NOTIFY_AM_RESEND_MS))
         return;
     n->am_last_push_ms = now_ms;
+    n->am_last_set = set;
     for (size_t r = 0; n->receivers && r < n->receivers->n; r++) {
         const struct receiver_config *c = &n->receivers->v[r];
         if (c->n_alertmanager == 0)

@@ -86,8 +86,9 @@ const struct notifier_receiver_health *notifier_health_at(const struct notifier 
 void notifier_pump(struct notifier *n, int64_t now_ms);
 
 /* Push the active alerts (firing, and resolved ones still retained) to every Alertmanager
- * integration of the receivers their routes give, at most every NOTIFY_AM_RESEND_MS, as
- * Prometheus does: firing alerts carry endsAt = now + NOTIFY_AM_ENDS_AFTER_MS so Alertmanager
+ * integration of the receivers their routes give, as Prometheus does: at once when the set of
+ * alerts or their firing/resolved state changed since the last push, else every
+ * NOTIFY_AM_RESEND_MS; firing alerts carry endsAt = now + NOTIFY_AM_ENDS_AFTER_MS so Alertmanager
  * resolves them if lagwatch goes silent. Alertmanager integrations do not take part in
  * notifier_emit: Alertmanager groups and de-duplicates by itself. */
 void notifier_push_alertmanager(struct notifier *n, const struct route *root,

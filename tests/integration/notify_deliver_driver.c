@@ -5,11 +5,14 @@
  * until the outbox is empty or the deadline passes. With a state directory, outbox items are
  * persisted one file per item (fsync'd) and restored at start, so a killed run can be resumed.
  * Prints one JSON line with the notifier's counters and what is left in the outbox.
- *   notify_deliver_driver CONFIG.yml ALERTS.json DEADLINE_MS [STATE_DIR] [TIMEOUT_MS]
+ *   notify_deliver_driver CONFIG.yml ALERTS.json DEADLINE_MS [STATE_DIR] [TIMEOUT_MS] [am-push]
+ * With am-push the alerts are instead pushed once to the receivers' Alertmanager integrations
+ * (notifier_push_alertmanager, as the daemon does) and the driver waits for the answers.
  */
 #include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +127,10 @@ int main(int argc, char **argv)
     struct dispatch *dp = dispatch_new(&dopts);
     json_t *alerts = json_load_file(argv[2], 0, NULL);
     int64_t start = now_ms();
+    bool am_push = argc > 6 && strcmp(argv[6], "am-push") == 0;
+    struct dispatch_alert pushed[64];
+    const struct dispatch_alert *push_ptrs[64];
+    size_t n_pushed = 0;
     size_t i;
     json_t *a;
     json_array_foreach(alerts, i, a)
@@ -146,10 +153,27 @@ int main(int argc, char **argv)
         da.starts_at_ms = start - 3600 * 1000;
         if (json_is_true(json_object_get(a, "resolved")))
             da.ends_at_ms = start - 1000;
+        if (am_push && n_pushed < 64) {
+            da.generator_url = "http://lagwatch.test:9741/graph";
+            push_ptrs[n_pushed] = &pushed[n_pushed];
+            pushed[n_pushed++] = da;
+            continue;
+        }
         if (dispatch_put(dp, &da, start, &err) != 0)
             return 2;
         lw_labels_cleanup(&da.labels);
         lw_labels_cleanup(&da.annotations);
+    }
+    if (am_push) {
+        notifier_push_alertmanager(nt, nc.route, push_ptrs, n_pushed, start);
+        int64_t deadline = start + strtol(argv[3], NULL, 10);
+        while (http_client_pending(http) > 0 && now_ms() < deadline)
+            if (http_client_poll(http, 100) != 0)
+                return 2;
+        for (size_t k = 0; k < n_pushed; k++) {
+            lw_labels_cleanup(&pushed[k].labels);
+            lw_labels_cleanup(&pushed[k].annotations);
+        }
     }
     /* On a resumed run the dispatcher has no log here: the test only resumes with no alerts. */
     int64_t deadline = start + strtol(argv[3], NULL, 10);
