@@ -63,7 +63,8 @@ int cmd_check_rules(int argc, char **argv)
         struct lw_err err = {0};
         struct rule_set *rs = NULL;
         const char *one = argv[i];
-        if (rulefiles_load(&one, 1, NULL, &rs, &err) != 0) {
+        struct rule_load_options ro = {.check_template = rulefiles_check_template};
+        if (rulefiles_load(&one, 1, &ro, &rs, &err) != 0) {
             char line[LW_ERR_MSG_MAX + LW_ERR_FILE_MAX + 32];
             lw_err_format(&err, line, sizeof line);
             printf("  FAILED:\n");

@@ -83,6 +83,35 @@ static int read_rules(void *ud, const char *test_file, const char *entry,
     return ret;
 }
 
+/* A test group's $externalLabels and $externalURL for the templates of its rules. */
+struct tr_env {
+    const struct lw_labels *external_labels;
+    const char *external_url;
+};
+
+static char *tr_expand(void *ud, const char *rule, const char *text, const struct lw_labels *labels,
+                       double value, int64_t now_ms, struct lw_err *err)
+{
+    const struct tr_env *e = ud;
+    (void)now_ms;
+    char *out = rulefiles_expand_alert(rule, text, labels, e->external_labels,
+                                       e->external_url ? e->external_url : "", value);
+    if (out == NULL)
+        lw_err_set(err, 0, 0, "out of memory");
+    return out;
+}
+
+static void tr_templates(void *ud, const struct lw_labels *external_labels,
+                         const char *external_url, struct rule_load_options *o)
+{
+    struct tr_env *e = ud;
+    e->external_labels = external_labels;
+    e->external_url = external_url;
+    o->check_template = rulefiles_check_template;
+    o->expand_rule = tr_expand;
+    o->expand_rule_ud = e;
+}
+
 int cmd_test_rules(int argc, char **argv)
 {
     int first = 1;
@@ -105,7 +134,9 @@ int cmd_test_rules(int argc, char **argv)
     }
     if (first >= argc)
         return cli_usage_error("test-rules", "no test files given");
-    struct ruletest_options o = {.rules = read_rules};
+    struct tr_env env = {0};
+    struct ruletest_options o = {
+        .rules = read_rules, .templates = tr_templates, .templates_ud = &env};
     int rc = CLI_EXIT_OK;
     for (int i = first; i < argc; i++) {
         printf("Unit Testing:  %s\n", argv[i]);

@@ -68,7 +68,8 @@ int cmd_validate(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     size_t bad = 0, n_groups = 0, n_rule_count = 0;
-    struct rule_load_options ro = {.no_data = rulefiles_config_no_data, .no_data_ud = cfg};
+    struct rule_load_options ro;
+    rulefiles_config_options(cfg, &ro);
     for (size_t i = 0; i < n_rules; i++) {
         struct lw_err rerr = {0};
         struct rule_set *rs = NULL;

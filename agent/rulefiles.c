@@ -80,36 +80,48 @@ enum alert_no_data rulefiles_config_no_data(void *ud, const char *alert)
     return ALERT_NO_DATA_KEEP_STATE;
 }
 
-/* Prometheus names an alert's template "__alert_<rule>"; the expand hook is per rule set and is
- * not told the rule, so messages name the template "__alert_rule". */
-#define RULEFILES_TEMPLATE_NAME "rule"
-
-static char *config_expand(void *ud, const char *text, const struct lw_labels *labels, double value,
-                           int64_t now_ms, struct lw_err *err)
+char *rulefiles_expand_alert(const char *rule, const char *text, const struct lw_labels *labels,
+                             const struct lw_labels *external_labels, const char *external_url,
+                             double value)
 {
-    const struct config *cfg = ud;
-    (void)now_ms;
     struct lw_buf b;
     lw_buf_init(&b, LW_MAX_TMPL_OUTPUT_BYTES);
-    if (tmpl_expand_alert(RULEFILES_TEMPLATE_NAME, text, labels, &cfg->global.external_labels,
-                          cfg->global.external_url ? cfg->global.external_url : "", value, &b,
-                          err) != 0) {
-        lw_buf_cleanup(&b);
-        return NULL;
-    }
-    if (lw_buf_failed(&b)) {
-        lw_buf_cleanup(&b);
-        lw_err_set(err, 0, 0, "template output over %u bytes", LW_MAX_TMPL_OUTPUT_BYTES);
-        return NULL;
+    struct lw_err err = {0};
+    if (tmpl_expand_alert(rule, text, labels, external_labels, external_url, value, &b, &err) !=
+        0) {
+        /* Prometheus renders the error in place of the text and goes on */
+        lw_buf_reset(&b);
+        if (tmpl_alert_error_text(rule, &err, &b) != 0) {
+            lw_buf_cleanup(&b);
+            return NULL;
+        }
+    } else if (lw_buf_failed(&b)) {
+        lw_buf_reset(&b);
+        lw_buf_addf(&b, "<error expanding template: output over %u bytes>",
+                    LW_MAX_TMPL_OUTPUT_BYTES);
     }
     char *out = lw_buf_take(&b);
     return out ? out : strdup("");
 }
 
-static int config_check_template(void *ud, const char *text, struct lw_err *err)
+static char *config_expand(void *ud, const char *rule, const char *text,
+                           const struct lw_labels *labels, double value, int64_t now_ms,
+                           struct lw_err *err)
+{
+    const struct config *cfg = ud;
+    (void)now_ms;
+    char *out =
+        rulefiles_expand_alert(rule, text, labels, &cfg->global.external_labels,
+                               cfg->global.external_url ? cfg->global.external_url : "", value);
+    if (out == NULL)
+        lw_err_set(err, 0, 0, "out of memory");
+    return out;
+}
+
+int rulefiles_check_template(void *ud, const char *text, struct lw_err *err)
 {
     (void)ud;
-    return tmpl_check_alert(RULEFILES_TEMPLATE_NAME, text, err);
+    return tmpl_check_alert("rule", text, err);
 }
 
 void rulefiles_config_options(const struct config *cfg, struct rule_load_options *o)
@@ -117,8 +129,8 @@ void rulefiles_config_options(const struct config *cfg, struct rule_load_options
     memset(o, 0, sizeof *o);
     o->no_data = rulefiles_config_no_data;
     o->no_data_ud = (void *)cfg;
-    o->check_template = config_check_template;
+    o->check_template = rulefiles_check_template;
     o->check_ud = (void *)cfg;
-    o->expand = config_expand;
-    o->expand_ud = (void *)cfg;
+    o->expand_rule = config_expand;
+    o->expand_rule_ud = (void *)cfg;
 }

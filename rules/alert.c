@@ -107,19 +107,17 @@ static int expand_all(const struct alert_rule *r, const struct lw_labels *src,
     return 0;
 }
 
-/* The alert's labels for a sample: sample labels minus __name__, rule labels, alertname. */
+/* The alert's labels for a sample: sample labels minus __name__, rule labels, alertname. The
+ * templates see the sample's own labels, __name__ included, as Prometheus's $labels does (not
+ * the rule's labels, not alertname). */
 static int alert_labels(const struct alert_rule *r, const struct lw_labels *sample, double value,
                         int64_t now, struct lw_labels *out)
 {
     if (lw_labels_copy(out, sample) != 0)
         return -1;
     lw_labels_del(out, "__name__");
-    struct lw_labels tmpl_input;
-    if (lw_labels_copy(&tmpl_input, out) != 0)
-        return -1;
-    int rc = expand_all(r, &r->labels, &tmpl_input, value, now, out);
-    lw_labels_cleanup(&tmpl_input);
-    if (rc != 0 || lw_labels_set(out, "alertname", r->name) != 0)
+    if (expand_all(r, &r->labels, sample, value, now, out) != 0 ||
+        lw_labels_set(out, "alertname", r->name) != 0)
         return -1;
     return 0;
 }
@@ -177,7 +175,7 @@ int alert_rule_eval(struct alert_rule *r, const struct alert_sample *v, size_t n
                 built++;
                 goto out;
             }
-        if (expand_all(r, &r->annotations, &u[i].labels, v[i].value, now, &u[i].annotations) != 0) {
+        if (expand_all(r, &r->annotations, v[i].labels, v[i].value, now, &u[i].annotations) != 0) {
             lw_err_set(err, 0, 0, "out of memory");
             built++;
             goto out;

@@ -253,6 +253,15 @@ static int load_label_map(struct loader *ld, const struct yamldoc_node *map, con
     return 0;
 }
 
+/* alert_expand_fn for rules loaded with expand_rule: ud is the rule (its address is stable: the
+ * group's rule array never moves after loading). */
+static char *expand_with_name(void *ud, const char *tmpl, const struct lw_labels *labels,
+                              double value, int64_t now_ms, struct lw_err *err)
+{
+    const struct rule *r = ud;
+    return r->expand_rule(r->expand_rule_ud, r->name, tmpl, labels, value, now_ms, err);
+}
+
 static int load_rule(struct loader *ld, const struct yamldoc_node *n, struct rule *r)
 {
     const struct yamldoc *d = ld->d;
@@ -330,6 +339,12 @@ static int load_rule(struct loader *ld, const struct yamldoc_node *n, struct rul
             .expand = ld->o ? ld->o->expand : NULL,
             .expand_ud = ld->o ? ld->o->expand_ud : NULL,
         };
+        if (ld->o && ld->o->expand_rule) {
+            r->expand_rule = ld->o->expand_rule;
+            r->expand_rule_ud = ld->o->expand_rule_ud;
+            spec.expand = expand_with_name;
+            spec.expand_ud = r;
+        }
         r->alert = alert_rule_new(&spec);
         if (r->alert == NULL)
             return yamldoc_error(ld->err, d, n, "out of memory");

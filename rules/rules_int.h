@@ -20,6 +20,8 @@ struct rule {
     int expr_line, expr_col, expr_indent;
     bool expr_block, expr_quoted;
     enum alert_no_data no_data;
+    rule_expand_fn expand_rule; /* the load option, called with the rule's name */
+    void *expand_rule_ud;
     struct alert_rule *alert; /* RULE_ALERTING */
     enum rule_health health;
     char last_error[LW_ERR_MSG_MAX];

@@ -27,10 +27,21 @@ char *rulefiles_read(const char *path, size_t *len, struct lw_err *err);
  * has none (the config's documented default). */
 enum alert_no_data rulefiles_config_no_data(void *ud, const char *alert);
 
+/* Expand alerting rule `rule`'s template text as Prometheus does (tmpl_expand_alert with the
+ * sample's labels, external labels and URL and $value); when the template fails, Prometheus's
+ * "<error expanding template: ...>" text instead. A malloc'd string, NULL only when memory ran
+ * out. */
+char *rulefiles_expand_alert(const char *rule, const char *text, const struct lw_labels *labels,
+                             const struct lw_labels *external_labels, const char *external_url,
+                             double value);
+
+/* A rule_check_template_fn: tmpl_check_alert (ud is unused). */
+int rulefiles_check_template(void *ud, const char *text, struct lw_err *err);
+
 /* Load options for cfg's rules as `run` uses them: no_data from rule_options, label and
  * annotation templates checked at load (tmpl_check_alert) and expanded at evaluation
- * (tmpl_expand_alert, with the config's external_labels and external_url). cfg must outlive the
- * rule set. */
+ * (rulefiles_expand_alert, with the config's external_labels and external_url). cfg must outlive
+ * the rule set. */
 void rulefiles_config_options(const struct config *cfg, struct rule_load_options *o);
 
 #endif

@@ -52,6 +52,13 @@ typedef enum alert_no_data (*rule_no_data_fn)(void *ud, const char *alert);
  * (err->line/col relative to the template text, 1-based, 0 when unknown). */
 typedef int (*rule_check_template_fn)(void *ud, const char *tmpl, struct lw_err *err);
 
+/* Expand one label or annotation template of alerting rule `rule` (as alert_expand_fn, with the
+ * rule's name for messages such as Prometheus's "<error expanding template: ... __alert_NAME
+ * ...>"): a malloc'd string, or NULL with err (the raw text is kept then). */
+typedef char *(*rule_expand_fn)(void *ud, const char *rule, const char *tmpl,
+                                const struct lw_labels *labels, double value, int64_t now_ms,
+                                struct lw_err *err);
+
 struct rule_load_options {
     rule_no_data_fn no_data; /* NULL: every rule resolves on no data (Prometheus's behaviour) */
     void *no_data_ud;
@@ -59,6 +66,8 @@ struct rule_load_options {
     void *check_ud;
     alert_expand_fn expand; /* NULL: labels and annotations are used as written */
     void *expand_ud;
+    rule_expand_fn expand_rule; /* preferred over expand when set */
+    void *expand_rule_ud;
 };
 
 /*
