@@ -1025,6 +1025,44 @@ static void reset_eval_progress(struct daemon *d)
     }
 }
 
+static bool has_alert(const struct rule_set *rs, uint64_t fp)
+{
+    for (size_t g = 0; g < rule_set_group_count(rs); g++) {
+        const struct rule_group *grp = rule_set_group(rs, g);
+        for (size_t r = 0; r < rule_group_rule_count(grp); r++) {
+            const struct alert_rule *ar = rule_alert(rule_group_rule(grp, r));
+            for (size_t i = 0; ar && i < alert_rule_count(ar); i++)
+                if (alert_rule_at(ar, i)->fingerprint == fp)
+                    return true;
+        }
+    }
+    return false;
+}
+
+/* After a reload: firing alerts of rules that are gone (not carried over) will never be
+ * evaluated again; tell the dispatcher they resolved now, so receivers hear the end of them
+ * rather than nothing. The alerts still alive are put again at their next evaluation. */
+static void resolve_vanished(struct daemon *d, const struct rule_set *old, int64_t now_ms)
+{
+    for (size_t g = 0; old && g < rule_set_group_count(old); g++) {
+        const struct rule_group *grp = rule_set_group(old, g);
+        for (size_t r = 0; r < rule_group_rule_count(grp); r++) {
+            const struct rule *rule = rule_group_rule(grp, r);
+            const struct alert_rule *ar = rule_alert(rule);
+            for (size_t i = 0; ar && i < alert_rule_count(ar); i++) {
+                const struct alert *a = alert_rule_at(ar, i);
+                if (a->state != ALERT_FIRING || has_alert(d->rules, a->fingerprint))
+                    continue;
+                struct alert gone = *a; /* shallow: labels stay owned by the old rule */
+                gone.state = ALERT_INACTIVE;
+                gone.resolved_at_ms = now_ms;
+                log_alert(rule_name(rule), a, "resolved (rule removed by reload)");
+                put_alert(d, &gone, now_ms);
+            }
+        }
+    }
+}
+
 static void reload(struct daemon *d)
 {
     struct lw_err err = {0};
@@ -1067,6 +1105,7 @@ static void reload(struct daemon *d)
         notifier_set_receivers(d->notifier, &cfg->notify.receivers);
     if (d->dispatch)
         dispatch_set_route(d->dispatch, cfg->notify.route);
+    resolve_vanished(d, old_rules, lw_wall_ms());
     reset_eval_progress(d);
     d->dirty_alerts = true;
     runtime_free(old_rt);

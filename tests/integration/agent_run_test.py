@@ -287,6 +287,22 @@ def run(env, work):
     check(sent_after == sent_before, f"no second page after the restart ({sent_before} -> "
           f"{sent_after} Slack messages)")
 
+    # A reload that removes a rule with a firing alert: receivers hear it resolved.
+    text = open(RULES).read()
+    open(rules, "w").write(text[:text.index("      - alert: AuroraBinlogLagHigh")])
+    n0 = len(a.lines())
+    a.p.send_signal(signal.SIGHUP)
+    gone = a.wait_log(lambda l: l.get("alertname") == "AuroraBinlogLagHigh" and
+                      "rule removed" in l.get("state", ""), after=n0)
+    check(gone is not None, "a firing alert whose rule a reload removed is resolved")
+    deadline = time.time() + 20
+    while time.time() < deadline and not any("[RESOLVED] AuroraBinlogLagHigh" in t
+                                             for t in slack_texts(env)):
+        time.sleep(0.2)
+    check(any("[RESOLVED] AuroraBinlogLagHigh" in t for t in slack_texts(env)),
+          "and Slack gets its resolve")
+    open(rules, "w").write(text)
+
     # Corrupt state: the agent reports it, moves it aside and starts.
     check(a.stop() == 0, "SIGTERM: exit 0")
     state = os.path.join(work, "state")
