@@ -43,5 +43,8 @@ int cmd_fetch(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 /* lagwatch notify-test (cmd_notify_test.c). */
 int cmd_notify_test(int argc, char **argv);
+/* lagwatch silence and lagwatch failover, clients of the agent's API (cmd_ops.c). */
+int cmd_silence(int argc, char **argv);
+int cmd_failover(int argc, char **argv);
 
 #endif

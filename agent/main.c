@@ -29,6 +29,10 @@ const struct cli_command cli_commands[] = {
      "fetch once, evaluate the rules over history, report alerts (for CI)", cmd_check},
     {"notify-test", "-c FILE --receiver NAME [--timeout DURATION]",
      "send a marked test notification to a receiver's integrations", cmd_notify_test},
+    {"silence", "add|list|expire [-c FILE | --url URL] [ARGS]",
+     "add, list or expire silences of the running agent", cmd_silence},
+    {"failover", "start|end|list [CLUSTER] [-c FILE | --url URL]",
+     "start or end a failover episode (pages held) on the running agent", cmd_failover},
     {NULL, NULL, NULL, NULL},
 };
 
