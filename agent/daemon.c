@@ -45,7 +45,8 @@
 #include "lagwatch/suppress.h"
 #include "lagwatch/views.h"
 
-#define DAEMON_STORE_RETENTION_MS   (60LL * 60 * 1000) /* longest rule range plus lookback */
+#define DAEMON_MIN_RETENTION_MS     (15LL * 60 * 1000) /* at least: lookback, CloudWatch window */
+#define DAEMON_RETENTION_SLACK_MS   (60LL * 1000)      /* evaluation after the newest sample */
 #define DAEMON_NFLOG_RETENTION_MS   (5LL * 24 * 60 * 60 * 1000)
 #define DAEMON_SILENCE_RETENTION_MS (5LL * 24 * 60 * 60 * 1000)
 #define DAEMON_MAX_WAIT_MS          1000
@@ -94,6 +95,7 @@ struct daemon {
     size_t groups_evaluated; /* distinct groups evaluated since the last (re)load */
     bool *group_done;        /* per group of rules: evaluated since (re)load */
     double last_eval_s;      /* duration of the last rule group evaluation */
+    int64_t reach_ms;        /* store retention: what the rules read (rules_reach_ms) */
     uint64_t evaluations, eval_failures, reloads, reload_failures;
     int64_t started_ms;
 };
@@ -991,8 +993,10 @@ static int httpd_setup(struct daemon *d, struct lw_err *err)
 static int build_runtime(struct daemon *d, const struct config *cfg, struct runtime **out,
                          struct lw_err *err)
 {
-    struct runtime_options ro = {
-        .http = d->http, .sink = source_store_sink(&d->ss), .failover = d->failover};
+    struct runtime_options ro = {.http = d->http,
+                                 .sink = source_store_sink(&d->ss),
+                                 .failover = d->failover,
+                                 .cw_lookback_s = d->reach_ms / 1000};
     return runtime_new(cfg, &ro, out, err);
 }
 
@@ -1063,6 +1067,22 @@ static void resolve_vanished(struct daemon *d, const struct rule_set *old, int64
     }
 }
 
+/* How much history the rules read (longest range or subquery plus offset, at least the 5-minute
+ * lookback) plus slack: the store's retention, and how far back CloudWatch's first window goes. */
+static int64_t rules_reach_ms(const struct rule_set *rs)
+{
+    int64_t reach = DAEMON_MIN_RETENTION_MS;
+    for (size_t g = 0; rs && g < rule_set_group_count(rs); g++) {
+        const struct rule_group *grp = rule_set_group(rs, g);
+        for (size_t r = 0; r < rule_group_rule_count(grp); r++) {
+            int64_t ms = rule_input_reach_ms(rule_group_rule(grp, r)) + DAEMON_RETENTION_SLACK_MS;
+            if (ms > reach)
+                reach = ms;
+        }
+    }
+    return reach;
+}
+
 static void reload(struct daemon *d)
 {
     struct lw_err err = {0};
@@ -1070,8 +1090,12 @@ static void reload(struct daemon *d)
     struct rule_set *rules = NULL;
     struct runtime *rt = NULL;
     log_info("reloading the configuration");
-    if (config_load_file(d->config_path, NULL, &cfg, &err) != 0 ||
-        load_rules(cfg, &rules, &err) != 0 || build_runtime(d, cfg, &rt, &err) != 0) {
+    int64_t old_reach = d->reach_ms;
+    if (config_load_file(d->config_path, NULL, &cfg, &err) == 0 &&
+        load_rules(cfg, &rules, &err) == 0)
+        d->reach_ms = rules_reach_ms(rules); /* the new runtime's CloudWatch window */
+    if (!rules || build_runtime(d, cfg, &rt, &err) != 0) {
+        d->reach_ms = old_reach;
         d->reload_failures++;
         log_err("reload failed, keeping the running configuration", &err);
         rule_set_free(rules);
@@ -1079,6 +1103,7 @@ static void reload(struct daemon *d)
         return;
     }
     if (rule_set_carry_over(rules, d->rules, &err) != 0) {
+        d->reach_ms = old_reach;
         d->reload_failures++;
         log_err("reload failed, keeping the running configuration", &err);
         runtime_free(rt);
@@ -1106,6 +1131,8 @@ static void reload(struct daemon *d)
     if (d->dispatch)
         dispatch_set_route(d->dispatch, cfg->notify.route);
     resolve_vanished(d, old_rules, lw_wall_ms());
+    if (store_set_retention(d->store, d->reach_ms) != 0)
+        log_kv(LOG_LEVEL_ERROR, "cannot change the store's retention", NULL);
     reset_eval_progress(d);
     d->dirty_alerts = true;
     runtime_free(old_rt);
@@ -1143,7 +1170,8 @@ static int daemon_build(struct daemon *d, struct lw_err *err)
         return -1;
     d->failover = failover_new(cfg->failover_hold_ms);
     silences_init(&d->silences);
-    struct store_options so = {.retention_ms = DAEMON_STORE_RETENTION_MS};
+    d->reach_ms = rules_reach_ms(d->rules);
+    struct store_options so = {.retention_ms = d->reach_ms};
     d->store = store_new(&so);
     if (!d->failover || !d->store)
         return lw_err_set(err, 0, 0, "out of memory");

@@ -532,6 +532,19 @@ static void series_shrink(struct store_series *ser)
     ser->cap = cap;
 }
 
+int store_set_retention(struct store *s, int64_t retention_ms)
+{
+    if (retention_ms <= 0)
+        return -1;
+    s->opts.retention_ms = retention_ms;
+    return 0;
+}
+
+int64_t store_retention_ms(const struct store *s)
+{
+    return s->opts.retention_ms;
+}
+
 void store_gc(struct store *s, int64_t now_ms)
 {
     /* t < cutoff goes; computed so that it cannot overflow for any now_ms. */

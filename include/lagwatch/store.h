@@ -95,6 +95,11 @@ size_t store_series_range(const struct store_series *ser, int64_t mint_excl, int
 /* The newest sample of the series, or NULL when it has none. */
 const struct store_sample *store_series_last(const struct store_series *ser);
 
+/* Change the retention (a reload that loads rules with longer ranges); takes effect at the next
+ * store_gc. Returns 0, or -1 when retention_ms <= 0 (unchanged). */
+LW_MUST_CHECK int store_set_retention(struct store *s, int64_t retention_ms);
+int64_t store_retention_ms(const struct store *s);
+
 /* Drop samples with t_ms < now_ms - retention_ms, and series left without samples. */
 void store_gc(struct store *s, int64_t now_ms);
 

@@ -463,11 +463,31 @@ static void test_bytes_grow_with_samples_and_series(void **state)
     store_free(s);
 }
 
+static void test_set_retention_applies_at_the_next_gc(void **state)
+{
+    (void)state;
+    struct store *s = new_store(60000, 0);
+    struct lw_labels ls;
+    mk(&ls, "__name__", "m", NULL);
+    for (int64_t t = 10000; t <= 100000; t += 10000)
+        assert_int_equal(append(s, &ls, t, 1), 0);
+    assert_int_equal(store_set_retention(s, 0), -1); /* refused, unchanged */
+    assert_int_equal(store_retention_ms(s), 60000);
+    assert_int_equal(store_set_retention(s, 30000), 0);
+    assert_int_equal(store_retention_ms(s), 30000);
+    assert_int_equal(store_sample_count(s), 10);
+    store_gc(s, 100000); /* keeps t >= 70000 */
+    assert_int_equal(store_sample_count(s), 4);
+    lw_labels_cleanup(&ls);
+    store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stale_marker_is_the_exact_bit_pattern),
         cmocka_unit_test(test_new_refuses_non_positive_retention),
+        cmocka_unit_test(test_set_retention_applies_at_the_next_gc),
         cmocka_unit_test(test_append_keeps_samples_in_time_order),
         cmocka_unit_test(test_older_sample_is_refused_as_out_of_order),
         cmocka_unit_test(test_same_timestamp_same_value_is_ignored),
