@@ -247,7 +247,7 @@ static void test_receiver_down_ten_minutes_then_back(void **state)
         struct outbox_item *it;
         while ((it = outbox_next(o, t)) != NULL) {
             int k = strcmp(it->integration, "slack:0") == 0 ? 0 : 1;
-            int seq = atoi(it->body), g = it->group_key[1] - '0';
+            int seq = (int)strtol(it->body, NULL, 10), g = it->group_key[1] - '0';
             attempted[k][seq] = true;
             attempts++;
             if (t < DOWN_MS) {
