@@ -14,6 +14,8 @@ struct alert_rule {
     char *name;
     int64_t for_ms, keep_firing_for_ms;
     struct lw_labels labels, annotations;
+    char **drop; /* label names set to "" by the rule */
+    size_t n_drop;
     enum alert_no_data no_data;
     alert_expand_fn expand;
     void *expand_ud;
@@ -39,6 +41,18 @@ struct alert_rule *alert_rule_new(const struct alert_rule_spec *spec)
     r->expand_ud = spec->expand_ud;
     lw_labels_init(&r->labels);
     lw_labels_init(&r->annotations);
+    if (spec->n_drop_labels) {
+        r->drop = calloc(spec->n_drop_labels, sizeof(*r->drop));
+        if (r->drop == NULL) {
+            alert_rule_free(r);
+            return NULL;
+        }
+        for (; r->n_drop < spec->n_drop_labels; r->n_drop++)
+            if ((r->drop[r->n_drop] = strdup(spec->drop_labels[r->n_drop])) == NULL) {
+                alert_rule_free(r);
+                return NULL;
+            }
+    }
     if (!r->name || (spec->labels && lw_labels_copy(&r->labels, spec->labels) != 0) ||
         (spec->annotations && lw_labels_copy(&r->annotations, spec->annotations) != 0)) {
         alert_rule_free(r);
@@ -62,6 +76,9 @@ void alert_rule_free(struct alert_rule *r)
     free(r->v);
     lw_labels_cleanup(&r->labels);
     lw_labels_cleanup(&r->annotations);
+    for (size_t i = 0; i < r->n_drop; i++)
+        free(r->drop[i]);
+    free(r->drop);
     free(r->name);
     free(r);
 }
@@ -116,6 +133,8 @@ static int alert_labels(const struct alert_rule *r, const struct lw_labels *samp
     if (lw_labels_copy(out, sample) != 0)
         return -1;
     lw_labels_del(out, "__name__");
+    for (size_t i = 0; i < r->n_drop; i++)
+        lw_labels_del(out, r->drop[i]);
     if (expand_all(r, &r->labels, sample, value, now, out) != 0 ||
         lw_labels_set(out, "alertname", r->name) != 0)
         return -1;

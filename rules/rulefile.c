@@ -66,6 +66,9 @@ void rules_rule_cleanup(struct rule *r)
     promql_expr_free(r->expr);
     lw_labels_cleanup(&r->labels);
     lw_labels_cleanup(&r->annotations);
+    for (size_t i = 0; i < r->n_drop_labels; i++)
+        free(r->drop_labels[i]);
+    free(r->drop_labels);
     alert_rule_free(r->alert);
     rules_prev_free(r->prev, r->n_prev);
     memset(r, 0, sizeof(*r));
@@ -223,8 +226,13 @@ static int get_dup_string(struct loader *ld, const struct yamldoc_node *n, char 
 }
 
 /* labels / annotations: a map of name -> string. */
+struct drop_list {
+    char **v;
+    size_t n;
+};
+
 static int load_label_map(struct loader *ld, const struct yamldoc_node *map, const char *what,
-                          bool templates, struct lw_labels *out)
+                          bool templates, struct lw_labels *out, struct drop_list *drop)
 {
     if (yamldoc_is_null(map))
         return 0;
@@ -246,6 +254,18 @@ static int load_label_map(struct loader *ld, const struct yamldoc_node *map, con
                 snprintf(w, sizeof w, "%s '%s': template", what, name);
                 return inner_error(ld->err, ld->d, &ld->s, v, w, &terr);
             }
+        }
+        if (value[0] == '\0' && drop) {
+            /* a label set cannot hold "": remember the name, the result loses that label */
+            char **nd = realloc(drop->v, (drop->n + 1) * sizeof(*nd));
+            if (nd == NULL || (nd[drop->n] = strdup(name)) == NULL) {
+                if (nd)
+                    drop->v = nd;
+                return yamldoc_error(ld->err, ld->d, v, "out of memory");
+            }
+            drop->v = nd;
+            drop->n++;
+            continue;
         }
         if (lw_labels_set(out, name, value) != 0)
             return yamldoc_error(ld->err, ld->d, v, "out of memory");
@@ -320,10 +340,15 @@ static int load_rule(struct loader *ld, const struct yamldoc_node *n, struct rul
     if (!yamldoc_is_null(kff) &&
         yamldoc_get_duration_ms(kff, &r->keep_firing_for_ms, d, ld->err) != 0)
         return -1;
-    if (load_label_map(ld, yamldoc_map_get(n, "labels"), "label", alert != NULL, &r->labels) != 0)
+    struct drop_list drop = {0};
+    int lrc =
+        load_label_map(ld, yamldoc_map_get(n, "labels"), "label", alert != NULL, &r->labels, &drop);
+    r->drop_labels = drop.v;
+    r->n_drop_labels = drop.n;
+    if (lrc != 0)
         return -1;
-    if (load_label_map(ld, yamldoc_map_get(n, "annotations"), "annotation", true,
-                       &r->annotations) != 0)
+    if (load_label_map(ld, yamldoc_map_get(n, "annotations"), "annotation", true, &r->annotations,
+                       NULL) != 0)
         return -1;
     if (alert) {
         r->no_data = ALERT_NO_DATA_OK;
@@ -335,6 +360,8 @@ static int load_rule(struct loader *ld, const struct yamldoc_node *n, struct rul
             .keep_firing_for_ms = r->keep_firing_for_ms,
             .labels = &r->labels,
             .annotations = &r->annotations,
+            .drop_labels = (const char *const *)r->drop_labels,
+            .n_drop_labels = r->n_drop_labels,
             .no_data = r->no_data,
             .expand = ld->o ? ld->o->expand : NULL,
             .expand_ud = ld->o ? ld->o->expand_ud : NULL,

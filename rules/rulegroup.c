@@ -241,6 +241,8 @@ static int eval_recording(struct rule_group *g, struct rule *r, struct store *st
         for (size_t k = 0; k < r->labels.n; k++)
             if (lw_labels_set(&o.ls[i], r->labels.v[k].name, r->labels.v[k].value) != 0)
                 goto out;
+        for (size_t k = 0; k < r->n_drop_labels; k++)
+            lw_labels_del(&o.ls[i], r->drop_labels[k]);
         o.v[i] = res.s[i].value;
     }
     if (o.n > 1) {

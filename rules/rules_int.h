@@ -14,6 +14,8 @@ struct rule {
     struct promql_expr *expr;
     int64_t for_ms, keep_firing_for_ms;
     struct lw_labels labels, annotations;
+    char **drop_labels; /* label names set to "" in the file: removed from results */
+    size_t n_drop_labels;
     int line, col;
     /* where expr's text sits in the file, for rule_expr_pos: the scalar's position, whether
      * it is a block scalar (| or >) or quoted, and a block's indentation */

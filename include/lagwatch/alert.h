@@ -47,6 +47,10 @@ struct alert_rule_spec {
     int64_t for_ms, keep_firing_for_ms;
     const struct lw_labels *labels;      /* templates, may be NULL */
     const struct lw_labels *annotations; /* templates, may be NULL */
+    /* names the rule sets to "" (a label set cannot hold empty values): removed from the
+     * sample's labels, as Prometheus's label builder removes a label set to "" */
+    const char *const *drop_labels;
+    size_t n_drop_labels;
     enum alert_no_data no_data;
     alert_expand_fn expand; /* NULL: no templating */
     void *expand_ud;
