@@ -143,6 +143,22 @@ static int print_json(json_t *doc)
     return s ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
+/* GET a list from the agent. With --output json it is printed here and *ans stays NULL (the
+ * exit code is returned); otherwise *ans is the list for the caller's table (decref it). */
+static int get_list(const struct ops_cli *o, const char *path, json_t **ans)
+{
+    json_t *doc = call(o, "GET", path, NULL);
+    if (doc == NULL)
+        return CLI_EXIT_FAIL;
+    if (strcmp(o->output, "json") == 0) {
+        int rc = print_json(doc);
+        json_decref(doc);
+        return rc;
+    }
+    *ans = doc;
+    return CLI_EXIT_OK;
+}
+
 static const char *str(const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
@@ -187,14 +203,10 @@ static int silence_add(struct ops_cli *o, int n_matchers, char **matchers, const
 
 static int silence_list(struct ops_cli *o)
 {
-    json_t *ans = call(o, "GET", "/api/v1/silences", NULL);
+    json_t *ans = NULL;
+    int rc = get_list(o, "/api/v1/silences", &ans);
     if (ans == NULL)
-        return CLI_EXIT_FAIL;
-    if (strcmp(o->output, "json") == 0) {
-        int rc = print_json(ans);
-        json_decref(ans);
         return rc;
-    }
     printf("%-36s  %-8s  %-24s  %-12s  %s\n", "ID", "STATUS", "ENDS", "CREATED BY", "MATCHERS");
     size_t i;
     json_t *s;
@@ -332,14 +344,10 @@ int cmd_silence(int argc, char **argv)
 
 static int failover_list(struct ops_cli *o)
 {
-    json_t *ans = call(o, "GET", "/api/v1/failover", NULL);
+    json_t *ans = NULL;
+    int rc = get_list(o, "/api/v1/failover", &ans);
     if (ans == NULL)
-        return CLI_EXIT_FAIL;
-    if (strcmp(o->output, "json") == 0) {
-        int rc = print_json(ans);
-        json_decref(ans);
         return rc;
-    }
     printf("%-30s  %-6s  %-5s  %-24s  %-24s  %s\n", "CLUSTER", "PHASE", "HELD", "STARTED",
            "HOLD UNTIL", "REASON");
     size_t i;

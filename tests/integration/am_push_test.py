@@ -11,23 +11,14 @@ import datetime
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
-AM = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import alertmanager_peer  # noqa: E402
 
 def get(url):
     with urllib.request.urlopen(url, timeout=5) as r:
@@ -50,23 +41,8 @@ def parse_time(s):
 
 
 def start_am(tmp, name):
-    port = free_port()
-    cfg = os.path.join(tmp, f"{name}.yml")
-    with open(cfg, "w") as f:
-        f.write("route: {receiver: devnull}\nreceivers: [{name: devnull}]\n")
-    p = subprocess.Popen([AM, f"--config.file={cfg}", f"--storage.path={tmp}/{name}",
-                          f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
-                          "--log.level=warn"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    end = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "/-/ready", timeout=2).read()
-            return p, base
-        except Exception:
-            if p.poll() is not None or time.time() > end:
-                raise SystemExit(f"Alertmanager {name} did not become ready")
-            time.sleep(0.2)
+    return alertmanager_peer.start(tmp, name,
+                                   "route: {receiver: devnull}\nreceivers: [{name: devnull}]\n")
 
 
 def push(driver, tmp, cfg, alerts):
@@ -86,8 +62,6 @@ def active(base):
 
 def main():
     driver = sys.argv[1]
-    if not AM:
-        raise SystemExit("prometheus-alertmanager is not installed (packaging/install-deps.sh)")
     tmp = tempfile.mkdtemp(prefix="lw-ampush-")
     procs = []
     try:
@@ -155,14 +129,7 @@ receivers:
               "with one member down the other still gets the push", json.dumps(res) + log)
         check("KafkaConnectTaskFailed" in active(am1), "the live member shows the re-fired alert")
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        alertmanager_peer.stop(procs)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -9,23 +9,16 @@ alert order, common labels/annotations, timestamps and resolved alerts.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import alertmanager_peer  # noqa: E402
+
 SRC = os.environ.get("LAGWATCH_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
-AM = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def wait_file(path, timeout=20):
@@ -81,8 +74,6 @@ def compare(am_body, driver, tmp, alerts, now):
 
 def main():
     driver = sys.argv[1]
-    if not AM:
-        raise SystemExit("prometheus-alertmanager is not installed (packaging/install-deps.sh)")
     tmp = tempfile.mkdtemp(prefix="lw-am-")
     procs = []
     try:
@@ -90,10 +81,7 @@ def main():
         procs.append(subprocess.Popen([sys.executable, os.path.join(SRC, "tests/standins/receiver.py"),
                                        "--port-file", port_file]))
         recv = f"http://127.0.0.1:{wait_file(port_file)}"
-        am_port = free_port()
-        cfg = os.path.join(tmp, "am.yml")
-        with open(cfg, "w") as f:
-            f.write(f"""route:
+        p, base = alertmanager_peer.start(tmp, "am", f"""route:
   receiver: hook
   group_by: [pipeline]
   group_wait: 1s
@@ -105,20 +93,7 @@ receivers:
       - url: {recv}/hook
         send_resolved: true
 """)
-        procs.append(subprocess.Popen([AM, f"--config.file={cfg}", f"--storage.path={tmp}/data",
-                                       f"--web.listen-address=127.0.0.1:{am_port}",
-                                       "--cluster.listen-address=", "--log.level=warn"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        base = f"http://127.0.0.1:{am_port}"
-        end = time.time() + 30
-        while True:
-            try:
-                http("GET", base + "/-/ready")
-                break
-            except Exception:
-                if time.time() > end:
-                    raise SystemExit("Alertmanager did not become ready")
-                time.sleep(0.2)
+        procs.append(p)
         t0 = time.time() - 600
         iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".250Z"
         alerts = [
@@ -147,13 +122,7 @@ receivers:
         compare(second, driver, tmp, alerts, iso(time.time()))
         print("webhook v4 payloads identical to Alertmanager's (firing, then one resolved)")
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        alertmanager_peer.stop(procs)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
