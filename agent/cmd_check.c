@@ -566,7 +566,9 @@ static int send_notifications(const struct config *cfg, struct http_client *http
                                     .annotations = a->annotations,
                                     .starts_at_ms =
                                         a->fired_at_ms ? a->fired_at_ms : a->active_at_ms,
-                                    .generator_url = cfg->global.external_url};
+                                    .generator_url = cfg->global.external_url,
+                                    .has_value = true,
+                                    .value = a->value};
         struct lw_err err = {0};
         if (dispatch_put(d, &da, now, &err) != 0) {
             fprintf(stderr, "lagwatch check: --notify: %s\n", err.msg);

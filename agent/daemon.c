@@ -412,6 +412,8 @@ static void put_alert(struct daemon *d, const struct alert *a, int64_t now_ms)
     da.annotations = a->annotations; /* borrowed: dispatch_put copies */
     da.starts_at_ms = a->fired_at_ms;
     da.ends_at_ms = resolved ? a->resolved_at_ms : 0;
+    da.value = a->value;
+    da.has_value = true;
     da.generator_url = d->cfg->global.external_url;
     struct lw_err err = {0};
     if (dispatch_put(d->dispatch, &da, now_ms, &err) != 0)

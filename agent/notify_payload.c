@@ -14,6 +14,7 @@
 
 #include "lagwatch/buf.h"
 #include "lagwatch/rfc3339.h"
+#include "lagwatch/template.h"
 
 static json_t *kv(const struct lw_labels *ls)
 {
@@ -313,6 +314,12 @@ char *notify_slack(const struct dispatch_notification *n, const struct slack_opt
                                                            : "");
         if (pipeline)
             lw_buf_addf(&b, " — pipeline `%s`", pipeline);
+        if (a->has_value && !resolved(a, n->now_ms)) {
+            /* the rule's result: for lag rules, the lag figure itself */
+            lw_buf_adds(&b, " — value `");
+            template_fmt_float_v(a->value, &b);
+            lw_buf_adds(&b, "`");
+        }
         if (summary)
             lw_buf_addf(&b, "\n%s", summary);
         if (desc)

@@ -35,6 +35,8 @@ struct dispatch_alert {
     char *generator_url;
     uint64_t fingerprint; /* lw_labels_fingerprint(labels), filled by dispatch */
     bool was_held;        /* held back during a failover at least once */
+    bool has_value;       /* value is the rule's last result for the alert (the lag figure) */
+    double value;
 };
 
 struct dispatch_notification {

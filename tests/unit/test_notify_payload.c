@@ -169,6 +169,20 @@ static void test_slack_colour_and_held_note(void **state)
     free(s);
 }
 
+static void test_slack_shows_the_value_of_firing_alerts(void **state)
+{
+    struct fx *f = *state;
+    f->a[0].has_value = true;
+    f->a[0].value = 61234.5;
+    f->a[2].has_value = true; /* resolved: its last value is not news */
+    f->a[2].value = 1;
+    struct slack_opts o = {0};
+    char *s = notify_slack(&f->n, &o);
+    assert_non_null(strstr(s, "pipeline `orders` — value `61234.5`"));
+    assert_null(strstr(s, "value `1`"));
+    free(s);
+}
+
 static void test_status_page_link_defaults_to_external_url(void **state)
 {
     struct fx *f = *state;
@@ -217,6 +231,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pagerduty_summary_is_cut_at_1024_bytes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_slack_colour_and_held_note, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slack_shows_the_value_of_firing_alerts, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_status_page_link_defaults_to_external_url, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_alertmanager_push_sets_future_ends_for_firing, setup,
