@@ -5,7 +5,9 @@
  * Two layers:
  *  - number formatting (template_fmt.c): Go's %v of a float64 (shortest round-trip digits,
  *    exponent from 1e6 and below 1e-4, "+Inf", "NaN"), Go's %.4g, and Prometheus's humanize*;
- *  - the language (template_parse.c, template_exec.c, template_func.c, template_value.c):
+ *  - the language (template_lex.c, template_parse.c, template_exec.c, template_fmt_go.c for
+ *    Go's fmt, template_builtin.c and template_func.c for the functions, template_value.c,
+ *    template_alert.c for Prometheus's alert expansion; docs/templates.md for users):
  *    {{ }} actions with {{- -}} trimming, comments, pipelines, variables, if/else if/else,
  *    range (maps in sorted key order, break/continue), with, define/template/block, Go's
  *    literals, Go's builtin functions (eq..ge with Go's type rules, and/or short-circuit, printf
@@ -18,10 +20,11 @@
  * bools, nil, maps (sorted keys, string-valued like Prometheus's map[string]string or generic),
  * structs (named fields: a missing field is an error) and lists.
  *
- * Everything is bounded (limits.h, "templates"): source size, nesting, evaluation steps (range
- * iterations included), template call depth and output size, so a hostile template ends with an
- * error instead of a hang or exhausted memory. Pure: no I/O, no clock; not thread-safe per value
- * (reference counts are plain integers).
+ * Everything is bounded (limits.h, "Templates"): source size, nesting, evaluation steps (range
+ * iterations included), template call depth, output size, bytes built by functions, regexp
+ * backtracking and, as a last fuse, execution time, so a hostile template ends with an error
+ * instead of a hang or exhausted memory. No I/O; the clock is read only for that fuse, never to
+ * decide what renders. Not thread-safe per value (reference counts are plain integers).
  */
 #ifndef LAGWATCH_TEMPLATE_H
 #define LAGWATCH_TEMPLATE_H
