@@ -61,8 +61,8 @@ int main(int argc, char **argv)
         "debezium_metrics_MilliSecondsBehindSource > 60000",
         "rate(debezium_metrics_TotalNumberOfEventsSeen[5m])",
         "sum by (pipeline) (rate(debezium_metrics_TotalNumberOfEventsSeen[5m])) == 0",
-        "max by (pipeline) (debezium_metrics_MilliSecondsBehindSource) / 1000 + on(pipeline) "
-        "group_left sum by (pipeline) (debezium_metrics_TotalNumberOfEventsSeen) * 0",
+        ("max by (pipeline) (debezium_metrics_MilliSecondsBehindSource) / 1000 + on(pipeline) "
+         "group_left sum by (pipeline) (debezium_metrics_TotalNumberOfEventsSeen) * 0"),
         "absent(debezium_metrics_MilliSecondsBehindSource{pipeline=\"p7\"})",
         "predict_linear(debezium_metrics_TotalNumberOfEventsSeen{pipeline=~\"p1.*\"}[10m], 86400)",
         "topk(5, debezium_metrics_MilliSecondsBehindSource)",

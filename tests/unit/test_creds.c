@@ -124,8 +124,8 @@ static void test_json_answer_parsed_and_bad_ones_refused(void **state)
         "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"hidden", /* truncated */
         "[]",
         "{\"AccessKeyId\":\"A\"}",
-        "{\"Code\":\"AssumeRoleUnauthorizedAccess\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":"
-        "\"hidden\"}",
+        ("{\"Code\":\"AssumeRoleUnauthorizedAccess\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":"
+         "\"hidden\"}"),
         "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"hidden\",\"Expiration\":\"tomorrow\"}",
         "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"hidden\",\"Token\":5}",
         "",
