@@ -9,4 +9,4 @@ cd "$(dirname "$0")/.."
 packaging/install-deps.sh
 cmake -S . -B build -DLAGWATCH_WERROR=ON >/dev/null
 cmake --build build -j "$(nproc)" >/dev/null
-exec python3 packaging/demo/demo.py build/agent/lagwatch "$@"
+exec "${LAGWATCH_PYTHON:-python3}" packaging/demo/demo.py build/agent/lagwatch "$@"

@@ -14,6 +14,7 @@ Env.close(). Nothing here talks to the internet.
 import datetime
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -81,7 +82,11 @@ class Env:
 
     def start(self, print_receiver=False, receiver_out=None):
         self.moto_port = free_port()
-        moto = self._spawn(["moto_server", "-H", "127.0.0.1", "-p", str(self.moto_port)])
+        # moto_server's script when it is on PATH, else the same through this interpreter (a
+        # pip --user install puts the script where PATH may not look).
+        exe = ["moto_server"] if shutil.which("moto_server") else [sys.executable, "-m",
+                                                                  "moto.server"]
+        moto = self._spawn(exe + ["-H", "127.0.0.1", "-p", str(self.moto_port)])
         standins = os.path.join(self.src, "tests/integration/standins/cdc_standins.py")
         pf_jmx = os.path.join(self.dir, "jmx.port")
         pf_con = os.path.join(self.dir, "connect.port")
