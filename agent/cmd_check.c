@@ -153,6 +153,13 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static enum alert_no_data keep_state(void *ud, const char *alert)
+{
+    (void)ud;
+    (void)alert;
+    return ALERT_NO_DATA_KEEP_STATE;
+}
+
 /* The default lookback: what the rules need to see `for` through, at least 15m. */
 static int64_t default_lookback_ms(const struct rule_set *rs, int64_t eval_default_ms)
 {
@@ -619,7 +626,7 @@ int cmd_check(int argc, char **argv)
     int exit_code = CLI_EXIT_USAGE;
     char **paths = NULL;
     size_t n_paths = 0;
-    struct rule_set *rs = NULL;
+    struct rule_set *rs = NULL, *rs_hist = NULL;
     struct http_client *http = NULL;
     struct runtime *rt = NULL;
     struct failover *fo = NULL;
@@ -632,8 +639,13 @@ int cmd_check(int argc, char **argv)
 
     struct rule_load_options lo; /* as run: no_data policies, templates checked and expanded */
     rulefiles_config_options(cfg, &lo);
+    /* The same rules with no_data keep_state, for the evaluations before the first fetch: there
+     * "no data" only means lagwatch did not fetch it, so `no_data: alerting` must not fire. */
+    struct rule_load_options lo_hist = lo;
+    lo_hist.no_data = keep_state;
     if (config_rule_paths(cfg, &paths, &n_paths, &err) != 0 ||
-        rulefiles_load((const char *const *)paths, n_paths, &lo, &rs, &err) != 0) {
+        rulefiles_load((const char *const *)paths, n_paths, &lo, &rs, &err) != 0 ||
+        rulefiles_load((const char *const *)paths, n_paths, &lo_hist, &rs_hist, &err) != 0) {
         lw_err_format(&err, msg, sizeof msg);
         fprintf(stderr, "lagwatch check: %s\n", msg);
         goto cleanup;
@@ -662,7 +674,7 @@ int cmd_check(int argc, char **argv)
     }
 
     size_t ng = rule_set_group_count(rs);
-    ev.rs = rs;
+    ev.rs = rs_hist;
     ev.st = st;
     ev.next_ms = calloc(ng ? ng : 1, sizeof *ev.next_ms);
     ev.iv_ms = calloc(ng ? ng : 1, sizeof *ev.iv_ms);
@@ -670,12 +682,7 @@ int cmd_check(int argc, char **argv)
         fprintf(stderr, "lagwatch check: out of memory\n");
         goto cleanup;
     }
-    int64_t start = wall_ms();
-    for (size_t g = 0; g < ng; g++) {
-        ev.iv_ms[g] = rule_group_interval_ms(rule_set_group(rs, g), eval_default);
-        /* the grid ends at the first fetch: start - k * interval, from start - lookback on */
-        ev.next_ms[g] = start - (lookback / ev.iv_ms[g]) * ev.iv_ms[g];
-    }
+    int64_t start = wall_ms(), first_end = start;
     int failed = 0;
     for (int round = 0;; round++) {
         int64_t t0 = wall_ms();
@@ -687,16 +694,30 @@ int cmd_check(int argc, char **argv)
             failed = f;
         }
         int64_t now = wall_ms();
-        if (round == 0)
-            now = now > start ? now : start;
+        if (round == 0) {
+            /* Each group's grid ends at the end of the first fetch (so its last evaluation sees
+             * what was scraped) and reaches back over the lookback. Evaluations before the
+             * fetch began run on rs_hist; then the alert states move over to rs. */
+            first_end = now;
+            for (size_t g = 0; g < ng; g++) {
+                ev.iv_ms[g] = rule_group_interval_ms(rule_set_group(rs, g), eval_default);
+                ev.next_ms[g] = first_end - (lookback / ev.iv_ms[g]) * ev.iv_ms[g];
+            }
+            if (evaluate_until(&ev, start - 1, &err) != 0 ||
+                rule_set_carry_over(rs, rs_hist, &err) != 0) {
+                fprintf(stderr, "lagwatch check: evaluation: %s\n", err.msg);
+                goto cleanup;
+            }
+            ev.rs = rs;
+        }
         if (evaluate_until(&ev, now, &err) != 0) {
             fprintf(stderr, "lagwatch check: evaluation: %s\n", err.msg);
             goto cleanup;
         }
-        if (now - start >= o.duration_ms)
+        if (now - first_end >= o.duration_ms)
             break;
         int64_t wait = t0 + cfg->global.scrape_interval_ms - wall_ms();
-        int64_t left = start + o.duration_ms - wall_ms();
+        int64_t left = first_end + o.duration_ms - wall_ms();
         if (wait > left)
             wait = left;
         if (wait > 0) {
@@ -770,6 +791,7 @@ cleanup:
     store_free(st);
     failover_free(fo);
     rule_set_free(rs);
+    rule_set_free(rs_hist);
     config_paths_free(paths);
     config_free(cfg);
     return exit_code;

@@ -51,6 +51,9 @@ PENDING_ONLY = """groups:
       - alert: DebeziumHighBinlogLag
         expr: debezium_metrics_MilliSecondsBehindSource{context="streaming"} > 1000
         for: 10m
+      - alert: MetricsVanished
+        expr: debezium_metrics_MilliSecondsBehindSource{server="nosuch"} > 0
+        for: 1m
 """
 
 QUIET = """groups:
@@ -210,10 +213,21 @@ inhibit_rules:
     rc, out, err = run_check(quiet)
     check(rc == 0, f"nothing firing: exit 0 (got {rc}; {err.strip()[-300:]})")
     check("No alert is pending or firing." in out, "table says nothing is pending or firing")
-    pend = env.config(os.path.join(work, "pending.yml"), state_dir=state,
-                      rule_files=(write(os.path.join(work, "pending.rules.yml"), PENDING_ONLY),))
-    rc, out, err = run_check(pend)
+    # evaluation_interval 30s: the one-shot still evaluates after the scrape; no_data: alerting
+    # does not fire on the history before the first fetch (there it means "not fetched")
+    pend = env.config(os.path.join(work, "pending.yml"), state_dir=state, evaluation="30s",
+                      rule_files=(write(os.path.join(work, "pending.rules.yml"), PENDING_ONLY),),
+                      extra="rule_options:\n  - alert: MetricsVanished\n    no_data: alerting\n")
+    rc, out, err = run_check(pend, "--output", "json")
     check(rc == 0, f"only pending: exit 0 (got {rc})")
+    doc = json.loads(out)
+    st = {a["alertname"]: a for a in doc["alerts"]}
+    check(st.get("DebeziumHighBinlogLag", {}).get("state") == "pending",
+          f"30s evaluation interval: the scraped lag is evaluated ({sorted(st)})")
+    check(st.get("MetricsVanished", {}).get("state") == "pending" and
+          "cannot be observed" in (st["MetricsVanished"].get("reason") or ""),
+          f"no_data: alerting is pending from the fetch on, not firing on unfetched history "
+          f"({st.get('MetricsVanished')})")
     rc, out, err = run_check(pend, "--fail-on", "pending")
     check(rc == 1, f"only pending with --fail-on pending: exit 1 (got {rc})")
     dead = open(pend).read().replace(f"http://127.0.0.1:{env.jmx_port}/metrics",
