@@ -49,6 +49,7 @@
 #define DAEMON_RETENTION_SLACK_MS   (60LL * 1000)      /* evaluation after the newest sample */
 #define DAEMON_NFLOG_RETENTION_MS   (5LL * 24 * 60 * 60 * 1000)
 #define DAEMON_SILENCE_RETENTION_MS (5LL * 24 * 60 * 60 * 1000)
+#define DAEMON_OUTBOX_MIN_WAIT_MS   100
 #define DAEMON_MAX_WAIT_MS          1000
 #define DAEMON_STATE_SCHEMA         1
 
@@ -1301,9 +1302,14 @@ int daemon_run(const struct daemon_options *o)
         int64_t due = dispatch_next_due_ms(d.dispatch);
         if (due != INT64_MAX)
             wait = min_wait(wait, due > wall ? due - wall : 0);
+        /* notifier_pump just started every item it could: one still due is blocked (behind an
+         * item of its group in flight, or by the endpoint's spacing) and a finishing request
+         * wakes the poll anyway, so a due time in the past must not spin the loop. */
         due = outbox_next_due_ms(d.outbox);
         if (due != INT64_MAX)
-            wait = min_wait(wait, due > wall ? due - wall : 0);
+            wait =
+                min_wait(wait, due > wall + DAEMON_OUTBOX_MIN_WAIT_MS ? due - wall
+                                                                      : DAEMON_OUTBOX_MIN_WAIT_MS);
         wait = min_wait(wait, DAEMON_MAX_WAIT_MS);
         struct http_waitfd fds[2] = {{httpd_fd(d.httpd), false}, {sigpipe[0], false}};
         if (http_client_poll_fds(d.http, fds, 2, (int)wait) != 0) {
