@@ -19,6 +19,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -315,6 +316,38 @@ def run(env, work):
     check(wait_http(url + "/-/ready", timeout=30) is not None, "the agent starts anyway")
     check(a.stop() == 0, "SIGTERM after that: exit 0")
     check(os.path.exists(os.path.join(state, "alerts.json")), "alert state flushed at SIGTERM")
+
+    # A source that hangs: /-/ready stays 503 until it has run (timed out) once, and rule
+    # groups keep being evaluated meanwhile: a slow source never delays evaluation.
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(16)  # never accepted: requests sit unanswered until lagwatch's timeout
+    port2 = free_port()
+    cfg2 = env.config(os.path.join(work, "hang.yml"), state_dir=os.path.join(work, "state2"),
+                      listen=f"127.0.0.1:{port2}", scrape="5s", rule_files=[rules],
+                      failover=False)
+    text = open(cfg2).read().replace(f"http://127.0.0.1:{env.jmx_port}/metrics",
+                                     f"http://127.0.0.1:{hang.getsockname()[1]}/metrics")
+    open(cfg2, "w").write(text)
+    a = Agent(cfg2, os.path.join(work, "hang.log"))
+    url2 = f"http://127.0.0.1:{port2}"
+    check(wait_http(url2 + "/-/healthy", timeout=10) is not None, "hanging source: healthy")
+    st, _ = http("GET", url2 + "/-/ready")
+    check(st == 503, f"/-/ready is 503 before every source ran (got {st})")
+    time.sleep(2.5)
+    body = wait_http(url2 + "/metrics") or ""
+    m = re.search(r"^lagwatch_rule_evaluations_total (\d+)", body, re.M)
+    st, _ = http("GET", url2 + "/-/ready")
+    check(st == 503 and m is not None and int(m.group(1)) >= 2,
+          f"rule groups are evaluated while the exporter hangs ({m.group(1) if m else '?'} "
+          f"evaluations, ready {st})")
+    check(wait_http(url2 + "/-/ready", timeout=15) is not None,
+          "/-/ready turns 200 once the hanging scrape timed out")
+    body = wait_http(url2 + "/metrics") or ""
+    check(re.search(r'^lagwatch_source_up\{source="debezium",.*\} 0$', body, re.M) is not None,
+          "and the hanging exporter is down")
+    check(a.stop() == 0, "SIGTERM with a scrape in flight: exit 0")
+    hang.close()
 
     # A bad config at start: exit 2.
     bad_cfg = os.path.join(work, "bad.yml")
