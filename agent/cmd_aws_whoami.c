@@ -22,6 +22,7 @@
 #include "lagwatch/endpoint.h"
 #include "lagwatch/limits.h"
 #include "lagwatch/log.h"
+#include "lagwatch/runtime.h"
 #include "lagwatch/private/creds_impl.h"
 #include "lagwatch/config.h"
 
@@ -33,17 +34,6 @@ static void debug_log(void *ud, enum creds_log_level level, const char *msg, con
     static const char *const names[] = {"debug", "info", "warn"};
     fprintf(stderr, "whoami: %s: %s%s%s%s%s\n", names[level], msg, provider ? " provider=" : "",
             provider ? provider : "", detail ? ": " : "", detail ? detail : "");
-}
-
-/* Without --debug the warnings still go to the agent's log. */
-static void agent_log(void *ud, enum creds_log_level level, const char *msg, const char *provider,
-                      const char *detail)
-{
-    (void)ud;
-    enum log_level l = level == CREDS_LOG_WARN   ? LOG_LEVEL_WARN
-                       : level == CREDS_LOG_INFO ? LOG_LEVEL_INFO
-                                                 : LOG_LEVEL_DEBUG;
-    log_kv(l, msg, "provider", provider ? provider : "", "detail", detail ? detail : "", NULL);
 }
 
 int cmd_aws_whoami(int argc, char **argv)
@@ -82,7 +72,7 @@ int cmd_aws_whoami(int argc, char **argv)
         config_creds(cfg, &cc);
     }
     struct creds_options opts = {0};
-    opts.log = debug ? debug_log : agent_log;
+    opts.log = debug ? debug_log : runtime_creds_log; /* warnings still reach the log */
     int64_t now = (int64_t)time(NULL);
     int rc = CLI_EXIT_FAIL;
     char *region = NULL;

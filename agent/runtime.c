@@ -278,8 +278,8 @@ static const char *pipeline_region(const struct runtime *rt, const struct config
     return rt->default_region;
 }
 
-static void creds_log(void *ud, enum creds_log_level level, const char *msg, const char *provider,
-                      const char *detail)
+void runtime_creds_log(void *ud, enum creds_log_level level, const char *msg, const char *provider,
+                       const char *detail)
 {
     (void)ud;
     enum log_level l = level == CREDS_LOG_WARN   ? LOG_LEVEL_WARN
@@ -305,7 +305,7 @@ static int build_aws(struct runtime *rt, const struct runtime_options *opts, str
     if (opts->creds)
         co = *opts->creds;
     if (!co.log)
-        co.log = creds_log;
+        co.log = runtime_creds_log;
     if (need_region) {
         struct creds_profile_options po = {cfg->aws.profile, NULL, NULL, NULL, NULL};
         struct region_options ro = {cfg->aws.region, &po, 1};

@@ -29,13 +29,18 @@
 #include <stdint.h>
 
 #include "lagwatch/config.h"
+#include "lagwatch/creds.h"
 #include "lagwatch/error.h"
 #include "lagwatch/failover.h"
 #include "lagwatch/http.h"
 #include "lagwatch/sched.h"
 #include "lagwatch/source.h"
 
-struct creds_options;
+
+/* The credential chain's log callback (creds_options.log) that writes to the agent's log; no
+ * secret ever reaches it. Shared by the runtime and `aws whoami`. */
+void runtime_creds_log(void *ud, enum creds_log_level level, const char *msg, const char *provider,
+                       const char *detail);
 
 struct runtime_options {
     struct http_client *http;  /* borrowed; must outlive the runtime */
