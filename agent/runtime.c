@@ -15,10 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include "lagwatch/aws.h"
 #include "lagwatch/cloudwatch.h"
 #include "lagwatch/creds.h"
 #include "lagwatch/endpoint.h"
+#include "lagwatch/limits.h"
 #include "lagwatch/log.h"
 #include "lagwatch/rds.h"
 #include "lagwatch/source_exporter.h"
@@ -670,6 +674,29 @@ static int req_submit(struct job *j, const struct http_request *req, const char 
     return 0;
 }
 
+/* The Authorization value a prometheus_sources entry asks for ("Bearer ..." or "Basic ..."),
+ * into out; returns its length, 0 when the source has no credentials, -1 when out is too small. */
+static int prom_auth(const struct config_prometheus_source *ps, char *out, size_t outlen)
+{
+    if (ps->bearer_token) {
+        int n = snprintf(out, outlen, "Bearer %s", ps->bearer_token);
+        return n > 0 && (size_t)n < outlen ? n : -1;
+    }
+    if (!ps->basic_username)
+        return 0;
+    char plain[LW_MAX_SECRET_BYTES * 2 + 2];
+    int n = snprintf(plain, sizeof plain, "%s:%s", ps->basic_username,
+                     ps->basic_password ? ps->basic_password : "");
+    int rc = -1;
+    if (n > 0 && (size_t)n < sizeof plain && outlen > 6 + 4 * ((size_t)n + 2) / 3 + 1) {
+        memcpy(out, "Basic ", 6);
+        int m = EVP_EncodeBlock((unsigned char *)out + 6, (const unsigned char *)plain, n);
+        rc = m < 0 ? -1 : 6 + m;
+    }
+    OPENSSL_cleanse(plain, sizeof plain);
+    return rc;
+}
+
 static int start_json(struct job *j, char *url, struct lw_err *err)
 {
     if (!url)
@@ -682,7 +709,16 @@ static int start_json(struct job *j, char *url, struct lw_err *err)
         struct http_request req;
         source_json_request(url, &req);
         req.timeout_ms = (long)j->rt->cfg->global.scrape_timeout_ms;
-        rc = req_submit(j, &req, shown, err);
+        struct http_header hs[2];
+        char auth[LW_MAX_SECRET_BYTES * 2 + 64];
+        if (j->kind == JOB_PROM && prom_auth(j->ps, auth, sizeof auth) > 0) {
+            hs[0] = req.headers[0];
+            hs[1] = (struct http_header){"Authorization", auth};
+            req.headers = hs;
+            req.n_headers = 2;
+        }
+        rc = req_submit(j, &req, shown, err); /* the request is copied: wipe ours now */
+        OPENSSL_cleanse(auth, sizeof auth);
     }
     free(shown);
     free(url);

@@ -214,6 +214,73 @@ static void test_free_with_requests_in_flight_is_safe(void **state)
     teardown(&f);
 }
 
+static void test_prometheus_source_sends_its_credentials_and_labels_the_pipeline(void **state)
+{
+    (void)state;
+    static const char answer[] =
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":"
+        "{\"__name__\":\"debezium_metrics_MilliSecondsBehindSource\",\"name\":\"orders\"},"
+        "\"value\":[1700000000.5,\"1500\"]}]}}";
+    struct ts_canned ok = {200, "Content-Type: application/json\r\n", answer, 0, -1, 0, 0};
+    struct ts_canned kc = {200, "Content-Type: application/json\r\n", kc_status, 0, -1, 0, 0};
+    struct ts_rawsrv *basic = ts_rawsrv_start(&ok, 1), *bearer = ts_rawsrv_start(&ok, 1);
+    struct ts_rawsrv *connect = ts_rawsrv_start(&kc, 1);
+    assert_non_null(basic);
+    assert_non_null(bearer);
+    assert_non_null(connect);
+    char yaml[2048], bu[128], tu[128], ku[128];
+    ts_rawsrv_url(basic, "", bu, sizeof bu);
+    ts_rawsrv_url(bearer, "", tu, sizeof tu);
+    ts_rawsrv_url(connect, "", ku, sizeof ku);
+    snprintf(yaml, sizeof yaml,
+             "pipelines:\n"
+             "  - name: orders\n"
+             "    labels: {team: data}\n"
+             "    kafka_connect: {url: %s, connector: orders-mysql}\n"
+             "prometheus_sources:\n"
+             "  - name: site-prom\n"
+             "    url: %s\n"
+             "    queries: ['debezium_metrics_MilliSecondsBehindSource']\n"
+             "    pipeline: orders\n"
+             "    basic_auth: {username: user, password: pass}\n"
+             "  - name: other-prom\n"
+             "    url: %s\n"
+             "    queries: ['up', 'vector(1)']\n"
+             "    bearer_token: s3cr3t\n",
+             ku, bu, tu);
+    struct lw_err err = {0};
+    struct config *cfg = NULL;
+    if (config_parse_buf(yaml, strlen(yaml), "t.yml", NULL, &cfg, &err) != 0)
+        fail_msg("config: %d:%d: %s", err.line, err.col, err.msg);
+    struct http_client *http = http_client_new(NULL, &err);
+    struct rec rec;
+    lw_buf_init(&rec.out, 1u << 20);
+    struct runtime_options ro = {.http = http, .sink = {&rec, NULL, rec_append, NULL}};
+    struct runtime *rt = NULL;
+    assert_int_equal(runtime_new(cfg, &ro, &rt, &err), 0);
+    assert_int_equal(runtime_source_count(rt), 3);
+    assert_int_equal(runtime_run_once(rt, 10000, &err), 0);
+    assert_int_equal(ts_rawsrv_nrequests(basic), 1);
+    assert_int_equal(ts_rawsrv_nrequests(bearer), 2); /* both queries of the source */
+    assert_non_null(strstr(ts_rawsrv_request(basic, 0), "Authorization: Basic dXNlcjpwYXNz\r\n"));
+    assert_non_null(strstr(ts_rawsrv_request(bearer, 0), "Authorization: Bearer s3cr3t\r\n"));
+    assert_non_null(strstr(ts_rawsrv_request(basic, 0), "GET /api/v1/query?query="));
+    const char *out = lw_buf_str(&rec.out);
+    assert_non_null(strstr(out, "debezium_metrics_MilliSecondsBehindSource{name=\"orders\","
+                                "pipeline=\"orders\",team=\"data\"} 1500"));
+    const struct runtime_source_health *h = find(rt, "prometheus", "orders");
+    assert_non_null(h);
+    assert_true(h->up);
+    assert_null(strstr(h->target, "pass"));
+    runtime_free(rt);
+    http_client_free(http);
+    config_free(cfg);
+    lw_buf_cleanup(&rec.out);
+    ts_rawsrv_stop(basic);
+    ts_rawsrv_stop(bearer);
+    ts_rawsrv_stop(connect);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_failed_source_reports_its_error_and_up_zero),
         cmocka_unit_test(test_job_in_flight_is_skipped_not_stacked),
         cmocka_unit_test(test_free_with_requests_in_flight_is_safe),
+        cmocka_unit_test(test_prometheus_source_sends_its_credentials_and_labels_the_pipeline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
