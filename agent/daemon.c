@@ -6,8 +6,10 @@
  *   source/<kind>/<target>   every source (runtime.h), at its interval
  *   rules/<file>/<group>     every rule group, at its interval: evaluate, log alert state
  *                            changes, hand firing/resolved alerts to the dispatcher
- *   agent/housekeeping       every second: failover hold expiry, silence gc
- *   agent/store-gc           every minute: drop samples past the retention
+ *   agent/housekeeping       every second: failover hold expiry (held notifications go out),
+ *                            outbox max_age expiry, the AuroraFailover alerts, the push to
+ *                            Alertmanager integrations, silence gc
+ *   agent/store-gc           every minute: drop samples older than the rules read
  * and on every loop turn: due dispatcher groups are flushed into the outbox, the outbox is
  * pumped, state that changed is written. Handlers of the HTTP endpoint run on this thread too.
  *
