@@ -36,7 +36,6 @@
 #include "lagwatch/sched.h"
 #include "lagwatch/source.h"
 
-
 /* The credential chain's log callback (creds_options.log) that writes to the agent's log; no
  * secret ever reaches it. Shared by the runtime and `aws whoami`. */
 void runtime_creds_log(void *ud, enum creds_log_level level, const char *msg, const char *provider,
