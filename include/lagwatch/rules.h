@@ -160,8 +160,8 @@ char *rule_set_save(const struct rule_set *rs);
 /*
  * Restore a document from rule_set_save: every rule of rs whose key is in it takes the saved
  * alerts; rules not in it keep theirs, saved rules no longer loaded are ignored. Returns 0, or
- * -1 with err when json is malformed (rs unchanged then only if the fault is in the framing;
- * rules restored before a bad entry keep their restored state).
+ * -1 with err when json is malformed: a bad document or version changes nothing, a bad entry
+ * stops the restore there (rules restored from earlier entries keep that state).
  */
 LW_MUST_CHECK int rule_set_restore(struct rule_set *rs, const char *json, size_t len,
                                    struct lw_err *err);
