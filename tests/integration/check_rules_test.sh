@@ -3,7 +3,8 @@
 # even with --lint-fatal; Debezium attributes that do not exist are errors (exit 1) with the
 # name to use and file:line:col; rule-less exporter names are errors; missing severity/summary,
 # short `for` and metrics no source produces are warnings; load errors exit 1; usage exits 2.
-# validate applies the same lint to a config's rule files.
+# validate applies the same lint to a config's rule files. Also test-rules' own contract: exit 2
+# for files that cannot be run, a warning for rule_files patterns that match nothing, usage.
 set -u
 bin=${LAGWATCH_BIN:?LAGWATCH_BIN not set}
 src=${LAGWATCH_SOURCE_DIR:?LAGWATCH_SOURCE_DIR not set}
@@ -99,6 +100,23 @@ mkdir -p "$tmp/cfg/rules"
 cp "$tmp/old.yml" "$tmp/cfg/rules/old.yml"
 printf 'rule_files: [rules/*.yml]\n' >"$tmp/cfg/lagwatch.yml"
 expect validate_lints 1 "old.yml:5:15: error: alert OldLag: .*SecondsBehindMaster" -- validate -c "$tmp/cfg/lagwatch.yml"
+
+# test-rules: exit codes and messages of its own (its verdicts are compared with promtool's in
+# rules_vs_promtool)
+cp "$src/packaging/rules/cdc.rules.yml" "$tmp/cdc.rules.yml"
+printf 'rule_files: [cdc.rules.yml, nothing-*.yml]\ntests:\n  - interval: 1m\n    promql_expr_test:\n      - {expr: "1", eval_time: 0m, exp_samples: [{labels: "{}", value: 1}]}\n' >"$tmp/pass.test.yml"
+expect tr_pass 0 'SUCCESS' -- test-rules "$tmp/pass.test.yml"
+expect tr_nomatch_warning 0 'WARNING: no file match pattern nothing-\*.yml' -- test-rules "$tmp/pass.test.yml"
+printf 'rule_files: [cdc.rules.yml]\ntests:\n  - interval: 1m\n    promql_expr_test:\n      - {expr: "1", eval_time: 0m, exp_samples: [{labels: "{}", value: 2}]}\n' >"$tmp/fail.test.yml"
+expect tr_fail 1 'exp: \{\} 2E\+00' -- test-rules "$tmp/fail.test.yml"
+expect tr_fail_and_pass 1 'Unit Testing:  .*pass.test.yml' -- test-rules "$tmp/fail.test.yml" "$tmp/pass.test.yml"
+printf 'rule_files: [cdc.rules.yml]\ntestz: []\n' >"$tmp/bad.test.yml"
+expect tr_malformed 2 "bad.test.yml:2:1: unknown key 'testz' \\(did you mean 'tests'\\?\\)" -- test-rules "$tmp/bad.test.yml"
+printf 'rule_files: [broken.yml]\ntests:\n  - interval: 1m\n' >"$tmp/brokenrules.test.yml"
+expect tr_rules_do_not_load 2 'broken.yml:5:20: expr: ' -- test-rules "$tmp/brokenrules.test.yml"
+expect tr_missing 2 'none.test.yml: cannot open' -- test-rules "$tmp/none.test.yml"
+expect tr_no_files 2 'no test files given' -- test-rules
+expect tr_help 0 'usage: lagwatch test-rules' -- test-rules --help
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
