@@ -94,6 +94,36 @@ static const char *dur(int64_t ms, char *out, size_t outlen)
     return duration_format(ms, out, outlen);
 }
 
+/* Go's time.Duration String() of ms ("0s", "1m0s", "1h2m3.5s", "250ms"): promtool prints rule
+ * evaluation errors' times this way (tests' own eval_time as Prometheus durations, above). */
+static const char *go_dur(int64_t ms, char *out, size_t outlen)
+{
+    if (ms == 0) {
+        snprintf(out, outlen, "0s");
+        return out;
+    }
+    const char *sign = ms < 0 ? "-" : "";
+    uint64_t v = ms < 0 ? (uint64_t)(-(ms + 1)) + 1 : (uint64_t)ms;
+    if (v < 1000) {
+        snprintf(out, outlen, "%s%llums", sign, (unsigned long long)v);
+        return out;
+    }
+    unsigned long long h = v / 3600000, m = v / 60000 % 60, sec = v / 1000 % 60, frac = v % 1000;
+    char fs[8] = "";
+    if (frac) {
+        snprintf(fs, sizeof fs, ".%03llu", frac);
+        for (size_t i = strlen(fs); i > 0 && fs[i - 1] == '0'; i--)
+            fs[i - 1] = '\0';
+    }
+    if (h)
+        snprintf(out, outlen, "%s%lluh%llum%llu%ss", sign, h, m, sec, fs);
+    else if (m)
+        snprintf(out, outlen, "%s%llum%llu%ss", sign, m, sec, fs);
+    else
+        snprintf(out, outlen, "%s%llu%ss", sign, sec, fs);
+    return out;
+}
+
 /* ---- decoded file ---- */
 
 struct in_series {
@@ -766,7 +796,7 @@ static int run_group(struct rt *rt, struct tgroup *tg)
                     continue;
                 char t[32];
                 lw_buf_addf(rt->report, "    rule: %s, time: %s, err: %s\n", rule_name(r),
-                            dur(ts, t, sizeof t), rule_last_error(r));
+                            go_dur(ts, t, sizeof t), rule_last_error(r));
                 eval_failed = true;
             }
         }
