@@ -141,11 +141,40 @@ static int alert_labels(const struct alert_rule *r, const struct lw_labels *samp
     return 0;
 }
 
-static struct alert *find(struct alert_rule *r, uint64_t fp, const struct lw_labels *ls)
+/* An open-addressing index from fingerprints to array positions (slot = position + 1, 0 empty),
+ * so matching a result against the alerts is linear, not quadratic, for rules that hold
+ * thousands of alerts. Callers confirm a candidate with lw_labels_equal. */
+struct fp_index {
+    size_t *slot;
+    size_t mask;
+};
+
+static int fpi_init(struct fp_index *x, size_t n)
 {
-    for (size_t i = 0; i < r->n; i++)
-        if (r->v[i].fingerprint == fp && lw_labels_equal(&r->v[i].labels, ls))
-            return &r->v[i];
+    size_t cap = 16;
+    while (cap < 2 * n + 2)
+        cap *= 2;
+    x->slot = calloc(cap, sizeof(*x->slot));
+    x->mask = cap - 1;
+    return x->slot ? 0 : -1;
+}
+
+static void fpi_put(struct fp_index *x, uint64_t fp, size_t pos)
+{
+    size_t i = (size_t)fp & x->mask;
+    while (x->slot[i])
+        i = (i + 1) & x->mask;
+    x->slot[i] = pos + 1;
+}
+
+static struct alert *find(struct alert_rule *r, const struct fp_index *x, uint64_t fp,
+                          const struct lw_labels *ls)
+{
+    for (size_t i = (size_t)fp & x->mask; x->slot[i]; i = (i + 1) & x->mask) {
+        struct alert *a = &r->v[x->slot[i] - 1];
+        if (a->fingerprint == fp && lw_labels_equal(&a->labels, ls))
+            return a;
+    }
     return NULL;
 }
 
@@ -154,6 +183,17 @@ struct pending_update {
     double value;
     uint64_t fp;
 };
+
+static bool in_updates(const struct pending_update *u, const struct fp_index *x, uint64_t fp,
+                       const struct lw_labels *ls)
+{
+    for (size_t i = (size_t)fp & x->mask; x->slot[i]; i = (i + 1) & x->mask) {
+        const struct pending_update *p = &u[x->slot[i] - 1];
+        if (p->fp == fp && lw_labels_equal(&p->labels, ls))
+            return true;
+    }
+    return false;
+}
 
 int alert_rule_eval(struct alert_rule *r, const struct alert_sample *v, size_t n, bool no_data,
                     int64_t now, struct lw_err *err)
@@ -170,8 +210,13 @@ int alert_rule_eval(struct alert_rule *r, const struct alert_sample *v, size_t n
         n = 1;
     }
     struct pending_update *u = calloc(n + 1, sizeof(*u));
-    if (!u)
+    struct fp_index ui = {0}, ai = {0};
+    if (!u || fpi_init(&ui, n) != 0 || fpi_init(&ai, r->n) != 0) {
+        free(u);
+        free(ui.slot);
+        free(ai.slot);
         return lw_err_set(err, 0, 0, "out of memory");
+    }
     int rc = -1;
     size_t built = 0;
     for (size_t i = 0; i < n; i++, built++) {
@@ -186,23 +231,27 @@ int alert_rule_eval(struct alert_rule *r, const struct alert_sample *v, size_t n
             goto out;
         u[i].value = v[i].value;
         u[i].fp = lw_labels_fingerprint(&u[i].labels);
-        for (size_t k = 0; k < i; k++)
-            if (u[k].fp == u[i].fp && lw_labels_equal(&u[k].labels, &u[i].labels)) {
-                lw_err_set(err, 0, 0,
-                           "vector contains metrics with the same labelset after applying alert "
-                           "labels");
-                built++;
-                goto out;
-            }
+        if (in_updates(u, &ui, u[i].fp, &u[i].labels)) {
+            lw_err_set(err, 0, 0,
+                       "vector contains metrics with the same labelset after applying alert "
+                       "labels");
+            built++;
+            goto out;
+        }
+        fpi_put(&ui, u[i].fp, i);
         if (expand_all(r, &r->annotations, v[i].labels, v[i].value, now, &u[i].annotations) != 0) {
             lw_err_set(err, 0, 0, "out of memory");
             built++;
             goto out;
         }
     }
-    /* Apply: update or create the alerts in the result. */
+    /* Apply: update or create the alerts in the result. The index covers the alerts held
+     * before; positions stay valid because a returning resolved alert restarts in its own slot
+     * and new alerts are appended (the result has no duplicates, so none is looked up). */
+    for (size_t i = 0; i < r->n; i++)
+        fpi_put(&ai, r->v[i].fingerprint, i);
     for (size_t i = 0; i < n; i++) {
-        struct alert *a = find(r, u[i].fp, &u[i].labels);
+        struct alert *a = find(r, &ai, u[i].fp, &u[i].labels);
         if (a && a->state != ALERT_INACTIVE) {
             a->value = u[i].value;
             lw_labels_cleanup(&a->annotations);
@@ -212,8 +261,17 @@ int alert_rule_eval(struct alert_rule *r, const struct alert_sample *v, size_t n
             continue;
         }
         if (a) { /* a resolved alert that comes back starts over, as in Prometheus */
-            alert_cleanup(a);
-            *a = r->v[--r->n];
+            struct lw_labels keep_labels = a->labels;
+            lw_labels_cleanup(&a->annotations);
+            memset(a, 0, sizeof(*a));
+            a->labels = keep_labels; /* the same label set */
+            a->annotations = u[i].annotations;
+            lw_labels_init(&u[i].annotations);
+            a->value = u[i].value;
+            a->fingerprint = u[i].fp;
+            a->state = ALERT_PENDING;
+            a->active_at_ms = now;
+            continue;
         }
         if (r->n == r->cap) {
             size_t nc = r->cap ? r->cap * 2 : 8;
@@ -243,9 +301,7 @@ int alert_rule_eval(struct alert_rule *r, const struct alert_sample *v, size_t n
     size_t w = 0;
     for (size_t i = 0; i < r->n; i++) {
         struct alert *a = &r->v[i];
-        bool present = false;
-        for (size_t k = 0; k < n && !present; k++)
-            present = a->fingerprint == u[k].fp && lw_labels_equal(&a->labels, &u[k].labels);
+        bool present = in_updates(u, &ui, a->fingerprint, &a->labels);
         bool keep = true;
         if (!present) {
             bool keep_firing = false;
@@ -280,6 +336,8 @@ out:
         lw_labels_cleanup(&u[i].annotations);
     }
     free(u);
+    free(ui.slot);
+    free(ai.slot);
     return rc;
 }
 
