@@ -337,12 +337,13 @@ bool config_key_is_secret(const char *key, void *ctx)
 static int decode_global(struct dec *c, const struct yamldoc_node *g, struct config_global *out)
 {
     static const char *const keys[] = {
-        "scrape_interval", "scrape_timeout", "evaluation_interval", "state_dir",
-        "listen",          "external_url",   "external_labels",     NULL};
+        "scrape_interval", "scrape_timeout",  "evaluation_interval",  "state_dir", "listen",
+        "external_url",    "external_labels", "notification_max_age", NULL};
     if (yamldoc_check_keys(c->d, g, keys, c->err) != 0 ||
         opt_duration(c, g, "scrape_interval", &out->scrape_interval_ms) != 0 ||
         opt_duration(c, g, "scrape_timeout", &out->scrape_timeout_ms) != 0 ||
         opt_duration(c, g, "evaluation_interval", &out->evaluation_interval_ms) != 0 ||
+        opt_duration(c, g, "notification_max_age", &out->notification_max_age_ms) != 0 ||
         opt_string(c, g, "state_dir", &out->state_dir) != 0 ||
         opt_string(c, g, "listen", &out->listen) != 0 ||
         opt_string(c, g, "external_url", &out->external_url) != 0)
@@ -910,6 +911,7 @@ static void defaults(struct config *cfg)
     cfg->global.scrape_interval_ms = CONFIG_DEFAULT_SCRAPE_INTERVAL_MS;
     cfg->global.scrape_timeout_ms = CONFIG_DEFAULT_SCRAPE_TIMEOUT_MS;
     cfg->global.evaluation_interval_ms = CONFIG_DEFAULT_EVALUATION_INTERVAL_MS;
+    cfg->global.notification_max_age_ms = CONFIG_DEFAULT_NOTIFICATION_MAX_AGE_MS;
     lw_labels_init(&cfg->global.external_labels);
     cfg->failover_hold_enabled = true;
     cfg->failover_hold_ms = CONFIG_DEFAULT_FAILOVER_HOLD_MS;

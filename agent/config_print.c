@@ -178,6 +178,7 @@ static struct yamldoc_node *config_tree(const struct config *cfg, bool *ok)
     put(gm, "scrape_interval", dur(g->scrape_interval_ms), ok);
     put(gm, "scrape_timeout", dur(g->scrape_timeout_ms), ok);
     put(gm, "evaluation_interval", dur(g->evaluation_interval_ms), ok);
+    put(gm, "notification_max_age", dur(g->notification_max_age_ms), ok);
     put(gm, "state_dir", str(g->state_dir), ok);
     put(gm, "listen", str(g->listen), ok);
     put(gm, "external_url", url(g->external_url), ok);

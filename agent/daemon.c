@@ -1133,6 +1133,7 @@ static void reload(struct daemon *d)
         log_kv(LOG_LEVEL_ERROR, "out of memory scheduling the new configuration", NULL);
     if (d->notifier)
         notifier_set_receivers(d->notifier, &cfg->notify.receivers);
+    outbox_set_max_age(d->outbox, cfg->global.notification_max_age_ms);
     if (d->dispatch)
         dispatch_set_route(d->dispatch, cfg->notify.route);
     resolve_vanished(d, old_rules, lw_wall_ms());
@@ -1184,7 +1185,7 @@ static int daemon_build(struct daemon *d, struct lw_err *err)
     if (!(d->http = http_client_new(NULL, err)))
         return -1;
     struct outbox_hooks hooks = {.put = outbox_put, .del = outbox_del, .ud = d};
-    d->outbox = outbox_new(&hooks, OUTBOX_DEFAULT_MAX_AGE_MS);
+    d->outbox = outbox_new(&hooks, cfg->global.notification_max_age_ms);
     if (!d->outbox)
         return lw_err_set(err, 0, 0, "out of memory");
     const char *ext = cfg->global.external_url ? cfg->global.external_url : "";

@@ -59,16 +59,28 @@ static void wipe_free(char *s)
     }
 }
 
+static void spacing_one(struct notifier *n, const char *receiver, const char *kind, size_t k,
+                        int64_t ms)
+{
+    char integ[32];
+    snprintf(integ, sizeof(integ), "%s:%zu", kind, k);
+    if (outbox_set_spacing(n->outbox, receiver, integ, ms) != 0) /* 0 too: a reload may lift it */
+        log_kv(LOG_LEVEL_WARN, "could not set the rate limit", "receiver", receiver, "integration",
+               integ, NULL);
+}
+
+/* Each integration's min_interval (Slack's default is one message a second) as the outbox's
+ * per-endpoint spacing. */
 static void set_spacing(struct notifier *n)
 {
     for (size_t i = 0; n->receivers && i < n->receivers->n; i++) {
         const struct receiver_config *c = &n->receivers->v[i];
-        for (size_t k = 0; k < c->n_slack; k++) {
-            char integ[32];
-            snprintf(integ, sizeof(integ), "slack:%zu", k);
-            if (outbox_set_spacing(n->outbox, c->name, integ, NOTIFY_SLACK_SPACING_MS) != 0)
-                log_kv(LOG_LEVEL_WARN, "could not set Slack rate limit", "receiver", c->name, NULL);
-        }
+        for (size_t k = 0; k < c->n_slack; k++)
+            spacing_one(n, c->name, "slack", k, c->slack[k].min_interval_ms);
+        for (size_t k = 0; k < c->n_pagerduty; k++)
+            spacing_one(n, c->name, "pagerduty", k, c->pagerduty[k].min_interval_ms);
+        for (size_t k = 0; k < c->n_webhook; k++)
+            spacing_one(n, c->name, "webhook", k, c->webhook[k].min_interval_ms);
     }
 }
 

@@ -3,6 +3,7 @@
  * time intervals (see notify_config.h). Keys and defaults follow Alertmanager's documentation;
  * keys Alertmanager has and lagwatch does not implement are refused by name, never ignored.
  */
+#include "lagwatch/notify.h"
 #include "lagwatch/notify_config.h"
 
 #include <errno.h>
@@ -92,6 +93,16 @@ static int get_dur(struct ctx *c, const struct yamldoc_node *map, const char *ke
 }
 
 /* A list of strings (a single string is refused: Alertmanager wants lists). */
+/* An integration's `min_interval` (its rate limit; dflt when absent), a duration. */
+static int get_interval(struct ctx *c, const struct yamldoc_node *map, int64_t dflt, int64_t *out)
+{
+    int64_t v = -1;
+    if (get_dur(c, map, "min_interval", &v) != 0)
+        return -1;
+    *out = v < 0 ? dflt : v; /* absent: get_dur leaves -1 */
+    return 0;
+}
+
 static int get_strv(struct ctx *c, const struct yamldoc_node *map, const char *key,
                     const char **out, size_t *n, bool *present)
 {
@@ -264,8 +275,9 @@ static int decode_receiver(struct ctx *c, const struct yamldoc_node *n, struct r
         return bad(c, n, "a receiver needs a name");
     const struct yamldoc_node *v;
     if ((v = yamldoc_map_get(n, "slack_configs")) && !yamldoc_is_null(v)) {
-        static const char *const sk[] = {"api_url",       "api_url_file", "channel", "username",
-                                         "send_resolved", "title",        "text",    NULL};
+        static const char *const sk[] = {"api_url",  "api_url_file",  "channel",
+                                         "username", "send_resolved", "title",
+                                         "text",     "min_interval",  NULL};
         if (v->kind != YAMLDOC_SEQ)
             return bad(c, v, "'slack_configs' must be a list");
         r->slack = calloc(v->n + 1, sizeof(*r->slack));
@@ -279,15 +291,16 @@ static int decode_receiver(struct ctx *c, const struct yamldoc_node *n, struct r
                 get_str(c, it, "channel", &s->channel) != 0 ||
                 get_str(c, it, "username", &s->username) != 0 ||
                 get_bool(c, it, "send_resolved", true, &s->send_resolved) != 0 ||
+                get_interval(c, it, NOTIFY_SLACK_SPACING_MS, &s->min_interval_ms) != 0 ||
                 get_tmpl(c, it, "title", "slack_configs", i, &s->title, &s->title_tmpl) != 0 ||
                 get_tmpl(c, it, "text", "slack_configs", i, &s->text, &s->text_tmpl) != 0)
                 return r->n_slack++, -1;
         }
     }
     if ((v = yamldoc_map_get(n, "pagerduty_configs")) && !yamldoc_is_null(v)) {
-        static const char *const pk[] = {"routing_key", "routing_key_file", "url",
-                                         "client",      "client_url",       "send_resolved",
-                                         "summary",     "description",      NULL};
+        static const char *const pk[] = {
+            "routing_key",   "routing_key_file", "url",         "client",       "client_url",
+            "send_resolved", "summary",          "description", "min_interval", NULL};
         if (v->kind != YAMLDOC_SEQ)
             return bad(c, v, "'pagerduty_configs' must be a list");
         r->pagerduty = calloc(v->n + 1, sizeof(*r->pagerduty));
@@ -301,6 +314,7 @@ static int decode_receiver(struct ctx *c, const struct yamldoc_node *n, struct r
                 get_str(c, it, "url", &p->url) != 0 || get_str(c, it, "client", &p->client) != 0 ||
                 get_str(c, it, "client_url", &p->client_url) != 0 ||
                 get_bool(c, it, "send_resolved", true, &p->send_resolved) != 0 ||
+                get_interval(c, it, 0, &p->min_interval_ms) != 0 ||
                 get_tmpl(c, it, "summary", "pagerduty_configs", i, &p->summary, &p->summary_tmpl) !=
                     0 ||
                 get_tmpl(c, it, "description", "pagerduty_configs", i, &p->description,
@@ -309,8 +323,8 @@ static int decode_receiver(struct ctx *c, const struct yamldoc_node *n, struct r
         }
     }
     if ((v = yamldoc_map_get(n, "webhook_configs")) && !yamldoc_is_null(v)) {
-        static const char *const wk[] = {"url",        "url_file",    "send_resolved",
-                                         "max_alerts", "http_config", NULL};
+        static const char *const wk[] = {
+            "url", "url_file", "send_resolved", "max_alerts", "http_config", "min_interval", NULL};
         static const char *const hk[] = {"bearer_token", "bearer_token_file", "basic_auth", NULL};
         static const char *const bk[] = {"username", "password", "password_file", NULL};
         if (v->kind != YAMLDOC_SEQ)
@@ -326,6 +340,7 @@ static int decode_receiver(struct ctx *c, const struct yamldoc_node *n, struct r
             if (yamldoc_check_keys(c->d, it, wk, c->err) != 0 ||
                 get_secret(c, it, "url", true, &w->url) != 0 ||
                 get_bool(c, it, "send_resolved", true, &w->send_resolved) != 0 ||
+                get_interval(c, it, 0, &w->min_interval_ms) != 0 ||
                 (mx && yamldoc_get_int64(mx, &max, c->d, c->err) != 0))
                 return r->n_webhook++, -1;
             if (max < 0)

@@ -228,6 +228,11 @@ static struct spacing *find_spacing(struct outbox *o, const char *receiver, cons
     return NULL;
 }
 
+void outbox_set_max_age(struct outbox *o, int64_t max_age_ms)
+{
+    o->max_age_ms = max_age_ms > 0 ? max_age_ms : OUTBOX_DEFAULT_MAX_AGE_MS;
+}
+
 int outbox_set_spacing(struct outbox *o, const char *receiver, const char *integration,
                        int64_t spacing_ms)
 {

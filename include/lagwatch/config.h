@@ -24,14 +24,15 @@
 #include "lagwatch/notify_config.h"
 #include "lagwatch/yamldoc.h"
 
-#define CONFIG_DEFAULT_SCRAPE_INTERVAL_MS     (15 * 1000)
-#define CONFIG_DEFAULT_SCRAPE_TIMEOUT_MS      (10 * 1000)
-#define CONFIG_DEFAULT_EVALUATION_INTERVAL_MS (30 * 1000)
-#define CONFIG_DEFAULT_STATE_DIR              "/var/lib/lagwatch"
-#define CONFIG_DEFAULT_LISTEN                 "127.0.0.1:9741"
-#define CONFIG_DEFAULT_AURORA_INTERVAL_MS     (60 * 1000)
-#define CONFIG_DEFAULT_AURORA_PERIOD_MS       (60 * 1000)
-#define CONFIG_DEFAULT_FAILOVER_HOLD_MS       (10 * 60 * 1000)
+#define CONFIG_DEFAULT_SCRAPE_INTERVAL_MS      (15 * 1000)
+#define CONFIG_DEFAULT_SCRAPE_TIMEOUT_MS       (10 * 1000)
+#define CONFIG_DEFAULT_EVALUATION_INTERVAL_MS  (30 * 1000)
+#define CONFIG_DEFAULT_NOTIFICATION_MAX_AGE_MS (24LL * 60 * 60 * 1000)
+#define CONFIG_DEFAULT_STATE_DIR               "/var/lib/lagwatch"
+#define CONFIG_DEFAULT_LISTEN                  "127.0.0.1:9741"
+#define CONFIG_DEFAULT_AURORA_INTERVAL_MS      (60 * 1000)
+#define CONFIG_DEFAULT_AURORA_PERIOD_MS        (60 * 1000)
+#define CONFIG_DEFAULT_FAILOVER_HOLD_MS        (10 * 60 * 1000)
 
 /* What a rule does when its expression returns nothing (CloudWatch's TreatMissingData). */
 enum config_no_data { CONFIG_NO_DATA_KEEP_STATE, CONFIG_NO_DATA_OK, CONFIG_NO_DATA_ALERTING };
@@ -42,6 +43,8 @@ struct config_global {
     char *listen;       /* host:port of the HTTP endpoint */
     char *external_url; /* NULL: derived from listen */
     struct lw_labels external_labels;
+    /* how long an undeliverable notification is retried before it is dropped loudly */
+    int64_t notification_max_age_ms;
 };
 
 struct config_aws {

@@ -66,6 +66,9 @@ LW_MUST_CHECK int outbox_enqueue(struct outbox *o, const char *receiver, const c
 LW_MUST_CHECK int outbox_restore(struct outbox *o, const char *json, size_t len,
                                  struct lw_err *err);
 
+/* Change max_age (a reload); items already queued are judged by the new value. */
+void outbox_set_max_age(struct outbox *o, int64_t max_age_ms);
+
 /* Set the minimum spacing between attempts to one integration (e.g. 1000 for Slack). */
 LW_MUST_CHECK int outbox_set_spacing(struct outbox *o, const char *receiver,
                                      const char *integration, int64_t spacing_ms);

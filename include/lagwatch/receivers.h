@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct tmpl; /* template.h */
 
@@ -15,6 +16,7 @@ struct slack_config {
     char *api_url; /* secret */
     char *channel, *username;
     bool send_resolved;
+    int64_t min_interval_ms; /* rate limit: at least this long between two messages (1s) */
     /* Templates (notify_template.h) as written and parsed; NULL: the default message. */
     char *title, *text;
     struct tmpl *title_tmpl, *text_tmpl;
@@ -25,6 +27,7 @@ struct pagerduty_config {
     char *url;         /* default NOTIFY_PAGERDUTY_URL */
     char *client, *client_url;
     bool send_resolved;
+    int64_t min_interval_ms; /* rate limit between two events; 0: none */
     /* Templates: the event's payload.summary and custom_details.description; NULL: default. */
     char *summary, *description;
     struct tmpl *summary_tmpl, *description_tmpl;
@@ -36,6 +39,7 @@ struct webhook_config {
     char *basic_user, *basic_password;
     size_t max_alerts;
     bool send_resolved;
+    int64_t min_interval_ms; /* rate limit between two requests; 0: none */
 };
 
 struct alertmanager_config {

@@ -53,6 +53,7 @@ static void test_empty_config_gets_every_default(void **state)
     assert_int_equal(cfg->global.scrape_interval_ms, 15000);
     assert_int_equal(cfg->global.scrape_timeout_ms, 10000);
     assert_int_equal(cfg->global.evaluation_interval_ms, 30000);
+    assert_int_equal(cfg->global.notification_max_age_ms, 24LL * 3600 * 1000);
     assert_string_equal(cfg->global.state_dir, "/var/lib/lagwatch");
     assert_string_equal(cfg->global.listen, "127.0.0.1:9741");
     assert_string_equal(cfg->global.external_url, "http://127.0.0.1:9741");
@@ -314,6 +315,9 @@ static void test_aws_keys_from_files_override_the_chain(void **state)
 static void test_scrape_limits(void **state)
 {
     (void)state;
+    struct config *g = parse_ok("global: {notification_max_age: 2h}\n");
+    assert_int_equal(g->global.notification_max_age_ms, 2 * 3600 * 1000);
+    config_free(g);
     struct config *cfg =
         parse_ok("pipelines:\n  - name: a\n    debezium:\n      exporter: http://x:1/m\n"
                  "      server: s\n      body_size_limit: 64MB\n      sample_limit: 5000\n"

@@ -48,6 +48,7 @@ static void test_full_config_decodes(void **state)
         "    pagerduty_configs: [{routing_key: abc123, url: 'http://127.0.0.1:1/v2'}]\n"
         "    webhook_configs:\n"
         "      - url: http://127.0.0.1:2/hook\n"
+        "        min_interval: 250ms\n"
         "        max_alerts: 5\n"
         "        http_config: {bearer_token: tok}\n"
         "  - name: chat\n"
@@ -70,10 +71,13 @@ static void test_full_config_decodes(void **state)
     const struct receiver_config *chat = receivers_find(&nc.receivers, "chat");
     assert_string_equal(chat->slack[0].api_url, "https://hooks.slack.example/T0/B0/xyz");
     assert_false(chat->slack[0].send_resolved);
+    assert_int_equal(chat->slack[0].min_interval_ms, 1000); /* Slack: one message a second */
     const struct receiver_config *oncall = receivers_find(&nc.receivers, "oncall");
     assert_string_equal(oncall->pagerduty[0].routing_key, "abc123");
     assert_true(oncall->pagerduty[0].send_resolved);
     assert_int_equal(oncall->webhook[0].max_alerts, 5);
+    assert_int_equal(oncall->webhook[0].min_interval_ms, 250);
+    assert_int_equal(oncall->pagerduty[0].min_interval_ms, 0); /* no rate limit unless asked */
     assert_string_equal(oncall->webhook[0].bearer_token, "tok");
     assert_int_equal(nc.n_inhibit, 1);
     assert_non_null(notify_config_interval(&nc, "weekends"));
@@ -115,6 +119,9 @@ static void test_errors_point_at_the_problem(void **state)
     expect_error("route: {receiver: a, group_wait: 5x}\nreceivers: [{name: a}]\n", 1, 0,
                  "duration");
     expect_error("inhibit_rules: [{source_matchers: [a=b]}]\n", 1, 0, "target_matchers");
+    expect_error("receivers:\n  - name: a\n    webhook_configs: [{url: 'http://x/h', min_interval: "
+                 "fast}]\n",
+                 3, 0, "duration");
 }
 
 int main(void)

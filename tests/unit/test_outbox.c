@@ -173,7 +173,14 @@ static void test_spacing_per_endpoint(void **state)
     assert_non_null(a);
     assert_int_equal(outbox_result(o, a, 200, -1, NULL, 10), OUTBOX_DELIVERED);
     assert_null(outbox_next(o, 999));
-    assert_non_null(outbox_next(o, 1000));
+    struct outbox_item *b = outbox_next(o, 1000);
+    assert_non_null(b);
+    assert_int_equal(outbox_result(o, b, 200, -1, NULL, 1000), OUTBOX_DELIVERED);
+    /* a reload lifts the limit: spacing 0 */
+    enq(o, "g3", "c", 1000);
+    assert_null(outbox_next(o, 1001));
+    assert_int_equal(outbox_set_spacing(o, "oncall", "slack:0", 0), 0);
+    assert_non_null(outbox_next(o, 1001));
     outbox_free(o);
     clear(&s);
 }
@@ -194,6 +201,9 @@ static void test_max_age_drops_loudly_and_restore_keeps_order(void **state)
     enq(o, "g1", "old", 0);
     enq(o, "g2", "new", 30 * 60 * 1000);
     dropped_count = 0;
+    outbox_set_max_age(o, 2 * 60 * 60 * 1000); /* a reload to a longer max_age keeps both */
+    assert_int_equal(outbox_expire(o, 60 * 60 * 1000, on_drop, NULL), 0);
+    outbox_set_max_age(o, 60 * 60 * 1000);
     assert_int_equal(outbox_expire(o, 60 * 60 * 1000, on_drop, NULL), 1);
     assert_int_equal(dropped_count, 1);
     assert_int_equal(s.n, 1);
