@@ -46,5 +46,6 @@ int cmd_notify_test(int argc, char **argv);
 /* lagwatch silence and lagwatch failover, clients of the agent's API (cmd_ops.c). */
 int cmd_silence(int argc, char **argv);
 int cmd_failover(int argc, char **argv);
+int cmd_health(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
  *   lagwatch silence expire ID...
  *   lagwatch failover start|end CLUSTER
  *   lagwatch failover list [--output text|json]
+ *   lagwatch health [--ready]                   for container and load-balancer health checks
  *
  * The agent is found with --url, else LAGWATCH_URL, else global.listen of -c FILE, else
  * http://127.0.0.1:9741. Exit 0 when the agent accepted, 1 when it refused or could not be
@@ -438,5 +439,61 @@ int cmd_failover(int argc, char **argv)
                start ? "episode started, pages for its pipelines are held"
                      : "episode ended, the hold runs out");
     json_decref(ans);
+    return rc;
+}
+
+/* ---- health ---------------------------------------------------------------------------------- */
+
+/* `lagwatch health [--ready] [-c FILE | --url URL]`: GET /-/healthy (or /-/ready) of the running
+ * agent, for container health checks that have no curl. Exit 0 on 200, 1 otherwise. */
+int cmd_health(int argc, char **argv)
+{
+    struct ops_cli o = {.cmd = "health", .output = "text"};
+    const char *config = NULL, *path = "/-/healthy";
+    for (int i = 1; i < argc; i++) {
+        int c = common_opt(&o, argc, argv, &i, &config);
+        if (c < 0)
+            return cli_usage_error("health", "--output takes text or json");
+        if (c > 0)
+            continue;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            printf(
+                "usage: lagwatch health [--ready] [-c FILE | --url URL]\n\n"
+                "Ask the running agent whether it is healthy (GET /-/healthy) or, with --ready,\n"
+                "ready (GET /-/ready: every source ran and every rule group was evaluated).\n"
+                "For container health checks (Docker HEALTHCHECK, ECS healthCheck). The agent\n"
+                "is --url, else LAGWATCH_URL, else the listen address of -c FILE, else %s.\n"
+                "Exit 0 when it answers 200, 1 otherwise, 2 on a usage error.\n",
+                OPS_DEFAULT_URL);
+            return CLI_EXIT_OK;
+        }
+        if (strcmp(argv[i], "--ready") != 0)
+            return cli_usage_error("health", "unexpected argument '%s'", argv[i]);
+        path = "/-/ready";
+    }
+    if (resolve_base(&o, config) != 0)
+        return CLI_EXIT_USAGE;
+    char url[OPS_URL_MAX + 16];
+    size_t bl = strlen(o.base);
+    snprintf(url, sizeof url, "%.*s%s", (int)(bl && o.base[bl - 1] == '/' ? bl - 1 : bl), o.base,
+             path);
+    struct lw_err err = {0};
+    struct http_client *c = http_client_new(NULL, &err);
+    struct http_request req = {.url = url, .timeout_ms = OPS_TIMEOUT_MS};
+    struct http_response r = {0};
+    int rc = CLI_EXIT_FAIL;
+    if (c == NULL || http_fetch_sync(c, &req, &r, &err) != 0)
+        fprintf(stderr, "lagwatch health: %s\n", err.msg);
+    else if (r.status == 200)
+        rc = CLI_EXIT_OK;
+    else if (r.status == 0)
+        fprintf(stderr, "lagwatch health: cannot reach the agent at %s: %s\n", o.base,
+                r.error ? r.error : "transport error");
+    else
+        fprintf(stderr, "lagwatch health: %s answered HTTP %d: %.200s\n", url, r.status, r.body);
+    if (rc == CLI_EXIT_OK)
+        printf("%s\n", r.body_len ? r.body : "ok");
+    http_response_cleanup(&r);
+    http_client_free(c);
     return rc;
 }

@@ -33,6 +33,8 @@ const struct cli_command cli_commands[] = {
      "add, list or expire silences of the running agent", cmd_silence},
     {"failover", "start|end|list [CLUSTER] [-c FILE | --url URL]",
      "start or end a failover episode (pages held) on the running agent", cmd_failover},
+    {"health", "[--ready] [-c FILE | --url URL]",
+     "ask the running agent whether it is healthy or ready (container health checks)", cmd_health},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""lagwatch silence / lagwatch failover against a running `lagwatch run` on loopback: add, list
+"""lagwatch health, silence and failover against a running `lagwatch run` on loopback: add, list
 (text and JSON) and expire silences, a refused matcher shown with the agent's own error, start,
 list and end a failover episode, and an unreachable agent — each with its exit code.
 
@@ -58,6 +58,12 @@ def main():
                     raise SystemExit("lagwatch run did not come up:\n" +
                                      open(os.path.join(tmp, "run.log")).read())
                 time.sleep(0.1)
+        p = lw("health", "-c", cfg)
+        check(p.returncode == 0, "health: the running agent is healthy", p.stderr)
+        end = time.time() + 20
+        while lw("health", "--ready", "-c", cfg).returncode != 0 and time.time() < end:
+            time.sleep(0.2)
+        check(lw("health", "--ready", "-c", cfg).returncode == 0, "health --ready turns 0")
         env = dict(os.environ, USER="alice")
         p = lw("silence", "add", "-c", cfg, "--comment", "deploy of orders", "--duration", "2h",
                'pipeline="orders"', 'alertname=~"Debezium.*"', env=env)
@@ -104,6 +110,9 @@ def main():
     p = lw("silence", "list", "--url", f"http://127.0.0.1:{port}")
     check(p.returncode == 1 and "cannot reach the agent" in p.stderr,
           "an agent that is not running: exit 1 and what to check", p.stderr)
+    p = lw("health", "--url", f"http://127.0.0.1:{port}")
+    check(p.returncode == 1 and "cannot reach" in p.stderr, "health of a stopped agent: exit 1",
+          p.stderr)
     p = lw("silence", "list", "-c", os.path.join(tmp, "missing.yml"))
     check(p.returncode == 2, "a config that cannot be read is a usage error", p.stderr)
     shutil.rmtree(tmp, ignore_errors=True)
