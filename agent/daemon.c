@@ -39,6 +39,7 @@
 #include "lagwatch/outbox.h"
 #include "lagwatch/rulefiles.h"
 #include "lagwatch/rules.h"
+#include "lagwatch/runbook.h"
 #include "lagwatch/runtime.h"
 #include "lagwatch/sched.h"
 #include "lagwatch/source_store.h"
@@ -959,6 +960,15 @@ static int h_status(void *ud, const struct httpd_request *req, struct httpd_repl
     return with_views(ud, view_status, req, reply);
 }
 
+/* The built-in runbook of the default rule pack (its runbook_url links point here). */
+static int h_runbook(void *ud, const struct httpd_request *req, struct httpd_reply *reply)
+{
+    (void)ud;
+    (void)req;
+    reply->content_type = "text/html; charset=utf-8";
+    return runbook_html(&reply->body);
+}
+
 static int64_t ops_now(void *ud)
 {
     (void)ud;
@@ -988,6 +998,7 @@ static int httpd_setup(struct daemon *d, struct lw_err *err)
         httpd_route(d->httpd, "/metrics", h_metrics, d) != 0 ||
         httpd_route(d->httpd, "/api/v1/alerts", h_alerts, d) != 0 ||
         httpd_route(d->httpd, "/api/v1/rules", h_rules, d) != 0 ||
+        httpd_route(d->httpd, "/runbook", h_runbook, d) != 0 ||
         api_ops_register(d->httpd, &d->ops) != 0 || httpd_route(d->httpd, "/", h_status, d) != 0)
         return lw_err_set(err, 0, 0, "cannot register the HTTP routes");
     return 0;

@@ -64,6 +64,9 @@ def main():
         while lw("health", "--ready", "-c", cfg).returncode != 0 and time.time() < end:
             time.sleep(0.2)
         check(lw("health", "--ready", "-c", cfg).returncode == 0, "health --ready turns 0")
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/runbook", timeout=5).read().decode()
+        check('<h2 id="debeziumhighbinloglag">' in page,
+              "/runbook serves the built-in runbook the rule pack's runbook_url links point at")
         env = dict(os.environ, USER="alice")
         p = lw("silence", "add", "-c", cfg, "--comment", "deploy of orders", "--duration", "2h",
                'pipeline="orders"', 'alertname=~"Debezium.*"', env=env)
