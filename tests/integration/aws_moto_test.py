@@ -87,14 +87,27 @@ def policy_for_moto():
     return json.dumps(doc)
 
 
-def main():
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
+def start_moto():
+    """moto_server on a free port; another test may take the port between free_port() and
+    moto's bind (ctest runs them in parallel), so an early exit is retried on a new port."""
     env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
-    moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for attempt in range(3):
+        port = free_port()
+        moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port, moto)
+            return moto, f"http://127.0.0.1:{port}"
+        except SystemExit:
+            moto.kill()
+            moto.wait()
+            if attempt == 2:
+                raise
+
+
+def main():
+    moto, endpoint = start_moto()
     try:
-        wait_port(port, moto)
         run(endpoint)
     finally:
         moto.terminate()
