@@ -19,7 +19,18 @@ def free_port():
 
 
 def start(tmp, name, config_text, timeout_s=30):
-    """Start one Alertmanager with config_text; returns (process, base URL) once it is ready."""
+    """Start one Alertmanager with config_text; returns (process, base URL) once it is ready.
+    The port can be taken between free_port() and the bind while ctest runs tests in parallel:
+    an Alertmanager that exits early is started again on a new port."""
+    for attempt in range(3):
+        try:
+            return _start_once(tmp, name, config_text, timeout_s)
+        except RuntimeError:
+            if attempt == 2:
+                raise SystemExit(f"Alertmanager {name} exited at start three times")
+
+
+def _start_once(tmp, name, config_text, timeout_s):
     if not AM:
         raise SystemExit("prometheus-alertmanager is not installed (packaging/install-deps.sh)")
     port = free_port()
@@ -36,7 +47,9 @@ def start(tmp, name, config_text, timeout_s=30):
             urllib.request.urlopen(base + "/-/ready", timeout=2).read()
             return p, base
         except Exception:
-            if p.poll() is not None or time.time() > end:
+            if p.poll() is not None:
+                raise RuntimeError("exited early")
+            if time.time() > end:
                 stop([p])
                 raise SystemExit(f"Alertmanager {name} did not become ready")
             time.sleep(0.2)
