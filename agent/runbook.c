@@ -8,27 +8,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-static void escape(struct lw_buf *out, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        switch (s[i]) {
-        case '<':
-            lw_buf_adds(out, "&lt;");
-            break;
-        case '>':
-            lw_buf_adds(out, "&gt;");
-            break;
-        case '&':
-            lw_buf_adds(out, "&amp;");
-            break;
-        case '"':
-            lw_buf_adds(out, "&quot;");
-            break;
-        default:
-            lw_buf_addc(out, s[i]);
-        }
-    }
-}
+#include "lagwatch/views.h"
 
 static void anchor(struct lw_buf *out, const char *s, size_t n)
 {
@@ -64,13 +44,13 @@ int runbook_html(struct lw_buf *out)
             lw_buf_addf(out, "<h%d id=\"", level);
             anchor(out, title, tn);
             lw_buf_adds(out, "\">");
-            escape(out, title, tn);
+            views_html_escape_n(out, title, tn);
             lw_buf_addf(out, "</h%d>\n", level);
         } else {
             if (!in_pre)
                 lw_buf_adds(out, "<pre>");
             in_pre = true;
-            escape(out, line, n);
+            views_html_escape_n(out, line, n);
             lw_buf_addc(out, '\n');
         }
         at += n + (nl != NULL);

@@ -203,7 +203,12 @@ static void json_time(struct lw_buf *out, int64_t t_ms)
 
 int views_html_escape(struct lw_buf *out, const char *s)
 {
-    for (const char *p = s ? s : ""; *p; p++) {
+    return views_html_escape_n(out, s ? s : "", s ? strlen(s) : 0);
+}
+
+int views_html_escape_n(struct lw_buf *out, const char *s, size_t n)
+{
+    for (const char *p = s, *end = s + n; p < end; p++) {
         switch (*p) {
         case '&':
             lw_buf_adds(out, "&amp;");

@@ -89,5 +89,7 @@ int views_go_float_e(struct lw_buf *out, double v);
 
 /* Append s with &, <, >, " and ' escaped for HTML text and attribute values. */
 int views_html_escape(struct lw_buf *out, const char *s);
+/* The same for s[0..n), which need not be NUL-terminated. */
+int views_html_escape_n(struct lw_buf *out, const char *s, size_t n);
 
 #endif

@@ -1,21 +1,16 @@
 """alertmanager_peer.py — a real Alertmanager (Debian's prometheus-alertmanager) on loopback for
 the integration tests: started with a config, no clustering, on a free port, stopped for sure."""
 import os
+import sys
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "standins"))
+from cdc_env import free_port  # noqa: E402  (tests/standins)
 
 AM = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def start(tmp, name, config_text, timeout_s=30):

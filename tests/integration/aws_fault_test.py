@@ -12,6 +12,8 @@ import sys
 import time
 
 import boto3
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "standins"))
+from cdc_env import free_port  # noqa: E402  (tests/standins)
 
 PROBE = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -25,13 +27,6 @@ def check(cond, what):
     if not cond:
         failures.append(what)
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def wait_port(port, proc):

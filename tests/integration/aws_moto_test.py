@@ -22,6 +22,8 @@ import sys
 import time
 
 import boto3
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "standins"))
+from cdc_env import free_port  # noqa: E402  (tests/standins)
 
 PROBE = sys.argv[1]
 POLICY = os.path.join(os.environ.get("LAGWATCH_SOURCE_DIR", "."), "packaging/iam/lagwatch-policy.json")
@@ -36,13 +38,6 @@ def check(cond, what):
     if not cond:
         failures.append(what)
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_port(port, proc):

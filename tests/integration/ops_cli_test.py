@@ -8,22 +8,16 @@ list and end a failover episode, and an unreachable agent — each with its exit
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "standins"))
+from cdc_env import free_port  # noqa: E402  (tests/standins)
 
 LAGWATCH = sys.argv[1]
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def check(cond, what, detail=""):
