@@ -598,11 +598,11 @@ static void put_failover_alerts(struct daemon *d, int64_t now_ms)
     }
 }
 
-static void housekeeping(void *ud, int64_t now_mono_ms)
+/* End the failover holds that ran out: logged, persisted, and the held groups flushed at once.
+ * Run before every dispatcher flush (not only from housekeeping), so a held notification never
+ * goes out before the log says the hold is over. */
+static void release_failover_holds(struct daemon *d, int64_t now)
 {
-    (void)now_mono_ms;
-    struct daemon *d = ud;
-    int64_t now = lw_wall_ms();
     size_t ended = failover_tick(d->failover, now);
     if (ended) {
         d->dirty_failover = true;
@@ -610,6 +610,14 @@ static void housekeeping(void *ud, int64_t now_mono_ms)
         if (d->dispatch)
             dispatch_expedite(d->dispatch, now);
     }
+}
+
+static void housekeeping(void *ud, int64_t now_mono_ms)
+{
+    (void)now_mono_ms;
+    struct daemon *d = ud;
+    int64_t now = lw_wall_ms();
+    release_failover_holds(d, now);
     /* Notifications past the outbox's max_age are dropped loudly; their receiver turns failing
      * and the other receivers hear LagwatchNotificationsFailing (notify.h). */
     if (notifier_expire(d->notifier, now) > 0)
@@ -1301,6 +1309,7 @@ int daemon_run(const struct daemon_options *o)
         int64_t mono = lw_mono_ms();
         sched_run_due(&d.sched, mono);
         int64_t wall = lw_wall_ms();
+        release_failover_holds(&d, wall);
         if (dispatch_next_due_ms(d.dispatch) <= wall) {
             int emitted = dispatch_flush_due(d.dispatch, wall, notifier_emit, d.notifier);
             if (emitted > 0)
