@@ -28,45 +28,13 @@
 
 /* ---- Go's number and string spellings ------------------------------------------------------ */
 
-/* Shortest "%.*e" that reads back as v: digits (no dot) and the decimal exponent. */
-static void shortest_digits(double v, char *digits, size_t dlen, int *exp10)
-{
-    char tmp[40];
-    for (int prec = 0; prec <= 16; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*e", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    /* tmp is "[-]d[.ddd]e[+-]xx" */
-    const char *p = tmp;
-    if (*p == '-')
-        p++;
-    size_t n = 0;
-    for (; *p && *p != 'e' && n + 1 < dlen; p++)
-        if (*p != '.')
-            digits[n++] = *p;
-    digits[n] = '\0';
-    *exp10 = (int)strtol(p + 1, NULL, 10);
-    while (n > 1 && digits[n - 1] == '0') /* "%.0e" of 100 gives "1e+02": no trailing zeros */
-        digits[--n] = '\0';
-}
-
 int views_go_float_e(struct lw_buf *out, double v)
 {
     if (isnan(v))
         return lw_buf_adds(out, "NaN");
     if (isinf(v))
         return lw_buf_adds(out, v > 0 ? "+Inf" : "-Inf");
-    char d[32];
-    int e;
-    shortest_digits(v, d, sizeof d, &e);
-    lw_buf_adds(out, signbit(v) ? "-" : "");
-    lw_buf_addc(out, d[0]);
-    if (d[1]) {
-        lw_buf_addc(out, '.');
-        lw_buf_adds(out, d + 1);
-    }
-    return lw_buf_addf(out, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    return template_fmt_sci(v, 1, out);
 }
 
 int views_json_float(struct lw_buf *out, double v)
@@ -74,23 +42,13 @@ int views_json_float(struct lw_buf *out, double v)
     if (isnan(v) || isinf(v))
         return lw_buf_adds(out, "null");
     double a = fabs(v);
-    if (a != 0 && (a < 1e-6 || a >= 1e21)) {
-        char d[32];
-        int e;
-        shortest_digits(v, d, sizeof d, &e);
-        lw_buf_adds(out, signbit(v) ? "-" : "");
-        lw_buf_addc(out, d[0]);
-        if (d[1]) {
-            lw_buf_addc(out, '.');
-            lw_buf_adds(out, d + 1);
-        }
-        return lw_buf_addf(out, "e%c%d", e < 0 ? '-' : '+', e < 0 ? -e : e);
-    }
+    if (a != 0 && (a < 1e-6 || a >= 1e21))
+        return template_fmt_sci(v, 0, out);
     if (v == 0)
         return lw_buf_adds(out, signbit(v) ? "-0" : "0");
     char d[32];
     int e;
-    shortest_digits(v, d, sizeof d, &e);
+    template_shortest_digits(v, d, sizeof d, &e);
     size_t nd = strlen(d);
     lw_buf_adds(out, v < 0 ? "-" : "");
     if (e < 0) {

@@ -38,6 +38,42 @@ int template_fmt_float_g(double v, int prec, struct lw_buf *out)
     return lw_buf_addf(out, "%.*g", prec, v);
 }
 
+void template_shortest_digits(double v, char *digits, size_t dlen, int *exp10)
+{
+    char tmp[40];
+    for (int prec = 0; prec <= 16; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    /* tmp is "[-]d[.ddd]e[+-]xx" */
+    const char *p = tmp;
+    if (*p == '-')
+        p++;
+    size_t n = 0;
+    for (; *p && *p != 'e' && n + 1 < dlen; p++)
+        if (*p != '.')
+            digits[n++] = *p;
+    digits[n] = '\0';
+    *exp10 = (int)strtol(p + 1, NULL, 10);
+    while (n > 1 && digits[n - 1] == '0') /* "%.0e" of 100 gives "1e+02": no trailing zeros */
+        digits[--n] = '\0';
+}
+
+int template_fmt_sci(double v, int pad2, struct lw_buf *out)
+{
+    char d[32];
+    int e;
+    template_shortest_digits(v, d, sizeof d, &e);
+    lw_buf_adds(out, signbit(v) ? "-" : "");
+    lw_buf_addc(out, d[0]);
+    if (d[1]) {
+        lw_buf_addc(out, '.');
+        lw_buf_adds(out, d + 1);
+    }
+    return lw_buf_addf(out, pad2 ? "e%c%02d" : "e%c%d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+}
+
 int template_fmt_float_v(double v, struct lw_buf *out)
 {
     const char *sp = go_special(v);
@@ -45,20 +81,12 @@ int template_fmt_float_v(double v, struct lw_buf *out)
         return lw_buf_adds(out, sp);
     if (v == 0)
         return lw_buf_adds(out, signbit(v) ? "-0" : "0");
-    /* Shortest number of significant digits that round-trips. */
-    char tmp[64];
-    int digits = 1;
-    for (; digits < 17; digits++) {
-        snprintf(tmp, sizeof tmp, "%.*e", digits - 1, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    snprintf(tmp, sizeof tmp, "%.*e", digits - 1, v);
-    const char *e = strchr(tmp, 'e');
-    long exp10 = e != NULL ? strtol(e + 1, NULL, 10) : 0;
+    char d[32];
+    int exp10;
+    template_shortest_digits(v, d, sizeof d, &exp10);
     if (exp10 < -4 || exp10 >= 6)
-        return lw_buf_adds(out, tmp);
-    long decimals = (long)digits - 1 - exp10;
+        return template_fmt_sci(v, 1, out);
+    long decimals = (long)strlen(d) - 1 - exp10;
     if (decimals < 0)
         decimals = 0;
     return lw_buf_addf(out, "%.*f", (int)decimals, v);

@@ -403,7 +403,7 @@ static int fmt_string(const char *s, size_t len, char verb, const struct spec *f
     }
 }
 
-static int put_rune(uint32_t r, struct lw_buf *out)
+int tmpl_put_rune(uint32_t r, struct lw_buf *out)
 {
     char u[4];
     size_t n;
@@ -453,7 +453,7 @@ static int fmt_value(const struct tmpl_value *v, char verb, const struct spec *f
             lw_buf_init(&r, 64);
             uint32_t cp = v->i < 0 || v->i > 0x10FFFF ? 0xFFFD : (uint32_t)v->i;
             if (verb == 'c') {
-                (void)put_rune(cp, &r);
+                (void)tmpl_put_rune(cp, &r);
             } else if (verb == 'U') {
                 (void)lw_buf_addf(&r, "U+%04" PRIX32, cp);
             } else {
@@ -465,7 +465,7 @@ static int fmt_value(const struct tmpl_value *v, char verb, const struct spec *f
                 else if (cp < 0x20 || cp == 0x7f)
                     (void)lw_buf_addf(&r, "\\x%02" PRIx32, cp);
                 else
-                    (void)put_rune(cp, &r);
+                    (void)tmpl_put_rune(cp, &r);
                 (void)lw_buf_addc(&r, '\'');
             }
             rc = lw_buf_failed(&r) ? -1 : pad(f, lw_buf_str(&r), r.len, out);

@@ -74,32 +74,6 @@ uint32_t tmpl_decode_rune(const unsigned char *s, size_t n, size_t *w)
     return r;
 }
 
-static int encode_rune(uint32_t r, struct lw_buf *b)
-{
-    char u[4];
-    size_t n;
-    if (r < 0x80) {
-        u[0] = (char)r;
-        n = 1;
-    } else if (r < 0x800) {
-        u[0] = (char)(0xC0 | (r >> 6));
-        u[1] = (char)(0x80 | (r & 0x3F));
-        n = 2;
-    } else if (r < 0x10000) {
-        u[0] = (char)(0xE0 | (r >> 12));
-        u[1] = (char)(0x80 | ((r >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (r & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (r >> 18));
-        u[1] = (char)(0x80 | ((r >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((r >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (r & 0x3F));
-        n = 4;
-    }
-    return lw_buf_add(b, u, n);
-}
-
 static locale_t utf8_locale(void)
 {
     static locale_t loc;
@@ -170,9 +144,9 @@ static int casemap(const struct tmpl_value *s, enum casemap m, struct tmpl_value
             if (o == r && !(r == 0xFFFD && w == 1))
                 (void)lw_buf_add(&b, s->s + i, w);
             else
-                (void)encode_rune(o, &b);
+                (void)tmpl_put_rune(o, &b);
         } else {
-            (void)encode_rune(0xFFFD, &b); /* strings.Map replaces invalid bytes */
+            (void)tmpl_put_rune(0xFFFD, &b); /* strings.Map replaces invalid bytes */
         }
         i += w;
     }

@@ -249,4 +249,7 @@ const char *tmpl_exec_external_url(const struct tmpl_exec_state *st);
  * msg. */
 int tmpl_regexp_check(const char *pattern, char *msg, size_t msglen);
 
+/* Append rune r as UTF-8; a surrogate or a value past U+10FFFF becomes U+FFFD, as Go writes it. */
+int tmpl_put_rune(uint32_t r, struct lw_buf *out);
+
 #endif

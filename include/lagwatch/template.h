@@ -42,6 +42,15 @@
  * (buffer refused). */
 int template_fmt_float_v(double v, struct lw_buf *out);
 
+/* The shortest decimal digits that read back as v (finite, nonzero): the digits without a dot
+ * or trailing zeros ("15" for 1.5e-7) and the decimal exponent of the first one (-7). The base of
+ * every Go-style float spelling (templates, the Prometheus API's JSON). */
+void template_shortest_digits(double v, char *digits, size_t dlen, int *exp10);
+
+/* Append finite nonzero v as shortest digits in scientific form, "-1.5e-07": the exponent with
+ * at least two digits when pad2 (Go's strconv 'e'), else as few as needed (JSON numbers). */
+int template_fmt_sci(double v, int pad2, struct lw_buf *out);
+
 /* Append v as Go's fmt "%.<prec>g" (prec 1..17): C's %g with Go's spellings of NaN and ±Inf. */
 int template_fmt_float_g(double v, int prec, struct lw_buf *out);
 
