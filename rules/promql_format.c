@@ -78,8 +78,7 @@ void pq_format_float(double v, char *out, size_t n)
 #undef PUT
 }
 
-/* Go's %q for the common cases: escapes quotes, backslashes and control bytes. */
-static void put_quoted(struct lw_buf *b, const char *s)
+void pq_go_quote(struct lw_buf *b, const char *s)
 {
     lw_buf_addc(b, '"');
     for (; *s; s++) {
@@ -198,9 +197,9 @@ static void put_selector(struct lw_buf *b, const struct promql_expr *e)
         if (plain_name(m->name, false))
             lw_buf_adds(&t, m->name);
         else
-            put_quoted(&t, m->name);
+            pq_go_quote(&t, m->name);
         lw_buf_adds(&t, lw_match_op_str(m->op));
-        put_quoted(&t, m->value);
+        pq_go_quote(&t, m->value);
         if (lw_buf_failed(&t)) {
             lw_buf_cleanup(&t);
             b->failed = 1;
@@ -211,7 +210,7 @@ static void put_selector(struct lw_buf *b, const struct promql_expr *e)
     qsort(parts, np, sizeof *parts, cmp_str);
     if (quoted_name) {
         lw_buf_addc(b, '{');
-        put_quoted(b, e->name);
+        pq_go_quote(b, e->name);
         for (size_t i = 0; i < np; i++) {
             lw_buf_addc(b, ',');
             lw_buf_adds(b, parts[i]);
@@ -240,7 +239,7 @@ static void put_expr(struct lw_buf *b, const struct promql_expr *e)
         lw_buf_adds(b, num);
         break;
     case PQ_STR:
-        put_quoted(b, e->str);
+        pq_go_quote(b, e->str);
         break;
     case PQ_VSEL:
         put_selector(b, e);

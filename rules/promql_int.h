@@ -66,6 +66,9 @@ struct pq_lexer {
  * on a bad character, unterminated string or malformed number. */
 int pq_lex_next(struct pq_lexer *lx, struct pq_token *tok, struct lw_err *err);
 
+/* Append s as Go's %q writes it for ASCII: quotes, backslashes and control bytes escaped. */
+void pq_go_quote(struct lw_buf *b, const char *s);
+
 /* Decode the string token tok (quotes and Go escapes) into a new heap string. */
 int pq_lex_unquote(const struct pq_lexer *lx, const struct pq_token *tok, char **out,
                    struct lw_err *err);

@@ -21,6 +21,7 @@
 #include "lagwatch/limits.h"
 #include "lagwatch/promql.h"
 #include "lagwatch/seriesnot.h"
+#include "promql_int.h"
 #include "lagwatch/store.h"
 #include "lagwatch/yamldoc.h"
 
@@ -56,37 +57,6 @@ int ruletest_fmt_float(double v, struct lw_buf *out)
             break;
     }
     return lw_buf_adds(out, tmp);
-}
-
-/* Go's %q for the strings promtool quotes (expressions). */
-static void add_go_quoted(struct lw_buf *b, const char *s)
-{
-    lw_buf_addc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            lw_buf_adds(b, "\\\"");
-            break;
-        case '\\':
-            lw_buf_adds(b, "\\\\");
-            break;
-        case '\n':
-            lw_buf_adds(b, "\\n");
-            break;
-        case '\t':
-            lw_buf_adds(b, "\\t");
-            break;
-        case '\r':
-            lw_buf_adds(b, "\\r");
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                lw_buf_addf(b, "\\x%02x", *p);
-            else
-                lw_buf_addc(b, (char)*p);
-        }
-    }
-    lw_buf_addc(b, '"');
 }
 
 static const char *dur(int64_t ms, char *out, size_t outlen)
@@ -647,7 +617,7 @@ static int check_expr(struct rt *rt, const struct store *st, const struct expr_c
         (v.type != PROMQL_VECTOR && v.type != PROMQL_SCALAR &&
          lw_err_set(&e, 0, 0, "rule result is not a vector or scalar"))) {
         lw_buf_adds(rt->report, "    expr: ");
-        add_go_quoted(rt->report, c->expr);
+        pq_go_quote(rt->report, c->expr);
         lw_buf_addf(rt->report, ", time: %s, err: %s\n", t, e.msg);
         rc = 1;
         goto out;
@@ -681,9 +651,9 @@ static int check_expr(struct rt *rt, const struct store *st, const struct expr_c
         if (seriesnot_parse_labels(ls, strlen(ls), &exp[i].ls, &used, &le) != 0 ||
             used != strlen(ls)) {
             lw_buf_adds(rt->report, "    expr: ");
-            add_go_quoted(rt->report, c->expr);
+            pq_go_quote(rt->report, c->expr);
             lw_buf_addf(rt->report, ", time: %s, err: labels ", t);
-            add_go_quoted(rt->report, ls);
+            pq_go_quote(rt->report, ls);
             lw_buf_addf(rt->report, ": %s\n", le.msg[0] ? le.msg : "unexpected text");
             rc = 1;
             goto out;
@@ -698,7 +668,7 @@ static int check_expr(struct rt *rt, const struct store *st, const struct expr_c
         same = lw_labels_equal(&got[i].ls, &exp[i].ls) && got[i].v == exp[i].v;
     if (!same) {
         lw_buf_adds(rt->report, "    expr: ");
-        add_go_quoted(rt->report, c->expr);
+        pq_go_quote(rt->report, c->expr);
         lw_buf_addf(rt->report, ", time: %s,\n        exp: ", t);
         ps_format(exp, n_exp, rt->report);
         lw_buf_adds(rt->report, "\n        got: ");
